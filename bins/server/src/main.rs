@@ -1,0 +1,3 @@
+//! The ytvc server binary.
+
+fn main() {}
