@@ -1,3 +1,5 @@
-//! The ytvc server binary.
+//! The `ytvc-server` binary; everything lives in the library.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    ytvc_server::cli::main()
+}

@@ -304,7 +304,12 @@ mod tests {
 
     #[test]
     fn per_category_counts() {
-        let count = |cat| ErrorCode::ALL.iter().filter(|c| c.category() == cat).count();
+        let count = |cat| {
+            ErrorCode::ALL
+                .iter()
+                .filter(|c| c.category() == cat)
+                .count()
+        };
         let expected = [
             (Category::Auth, 6),
             (Category::Val, 10),
@@ -326,7 +331,10 @@ mod tests {
     #[test]
     fn code_prefix_matches_category_and_numbers_run_from_one() {
         for cat in Category::ALL {
-            let codes: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.category() == cat).collect();
+            let codes: Vec<_> = ErrorCode::ALL
+                .iter()
+                .filter(|c| c.category() == cat)
+                .collect();
             for (i, code) in codes.iter().enumerate() {
                 assert_eq!(code.as_str(), format!("{}_{:03}", cat.prefix(), i + 1));
             }

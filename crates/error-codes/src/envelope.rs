@@ -184,7 +184,13 @@ mod tests {
 
     #[test]
     fn page_has_next_cursor() {
-        let page = Page { items: vec![1, 2], next_cursor: None };
-        assert_eq!(serde_json::to_string(&page).unwrap(), r#"{"items":[1,2],"next_cursor":null}"#);
+        let page = Page {
+            items: vec![1, 2],
+            next_cursor: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            r#"{"items":[1,2],"next_cursor":null}"#
+        );
     }
 }

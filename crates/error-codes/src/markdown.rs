@@ -23,7 +23,10 @@ pub fn catalog_markdown() -> String {
     );
     out.push_str("Retryable means the same request may succeed later unchanged (honour `Retry-After` when present).\n");
     for cat in Category::ALL {
-        let codes: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.category() == cat).collect();
+        let codes: Vec<_> = ErrorCode::ALL
+            .iter()
+            .filter(|c| c.category() == cat)
+            .collect();
         let _ = writeln!(out, "\n## {} ({} codes)\n", cat.prefix(), codes.len());
         out.push_str("| code | HTTP | retryable | message |\n|---|---|---|---|\n");
         for code in codes {

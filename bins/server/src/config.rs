@@ -1,0 +1,641 @@
+//! Typed configuration: an optional TOML file, overridden by environment
+//! variables, validated at start-up with one clear message per bad value.
+//!
+//! Every setting has one file key and one variable (`YTVC_<KEY>`; the two
+//! URLs use the conventional `DATABASE_URL` and `REDIS_URL`). `docs/configuration.md`
+//! lists them; [`SETTINGS`] is the single table both come from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A value that must never be printed: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The value itself; call only where it is used, never to log it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Development (generated keys allowed) or production (secrets required).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Embedded defaults; a development signing key is generated on first start.
+    Development,
+    /// Strict: every secret must be configured.
+    Production,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (the default; for log shippers).
+    Json,
+    /// Human-readable terminal output.
+    Pretty,
+}
+
+/// Which media provider the worker uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaProvider {
+    /// Offline, deterministic, no credentials (the default).
+    Local,
+    /// Google Gemini API (API key).
+    Gemini,
+    /// Google Vertex AI (service account).
+    Vertex,
+}
+
+/// The validated configuration of a server process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub env: Environment,
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Where the SQLite file, the generated development key and artifacts live.
+    pub data_dir: PathBuf,
+    /// The database URL (it may hold a password).
+    pub database_url: Secret<String>,
+    /// Most pooled database connections.
+    pub db_pool_size: u32,
+    /// How long connecting or a pool checkout may take.
+    pub db_connect_timeout: Duration,
+    /// The shared rate-limit store; `None` keeps limits in memory.
+    pub redis_url: Option<Secret<String>>,
+    /// The HS256 signing secret of access tokens.
+    pub jwt_secret: Option<Secret<String>>,
+    /// Origins allowed by CORS (none by default).
+    pub cors_origins: Vec<String>,
+    /// The media provider.
+    pub media_provider: MediaProvider,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Least severe level logged.
+    pub log_level: LogLevel,
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit_bytes: usize,
+    /// How long a graceful shutdown waits for requests in flight.
+    pub shutdown_timeout: Duration,
+    /// HTTP worker threads (0 = one per core).
+    pub http_workers: usize,
+}
+
+/// A log level, parsed from `error`, `warn`, `info`, `debug` or `trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLevel(pub slog::Level);
+
+/// One configuration setting: its file key, its variable and its documentation.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// The key in the TOML file.
+    pub key: &'static str,
+    /// The environment variable.
+    pub var: &'static str,
+    /// The default, as documented.
+    pub default: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
+}
+
+/// Every setting the server reads.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "env",
+        var: "YTVC_ENV",
+        default: "development",
+        meaning: "`development` or `production` (strict: secrets required)",
+    },
+    Setting {
+        key: "bind",
+        var: "YTVC_BIND",
+        default: "127.0.0.1:8000",
+        meaning: "listen address",
+    },
+    Setting {
+        key: "data_dir",
+        var: "YTVC_DATA_DIR",
+        default: "./data",
+        meaning: "SQLite file, generated development key, artifacts",
+    },
+    Setting {
+        key: "database_url",
+        var: "DATABASE_URL",
+        default: "SQLite file `ytvc.db` in the data dir",
+        meaning: "`sqlite://PATH` or `postgres://…`",
+    },
+    Setting {
+        key: "db_pool_size",
+        var: "YTVC_DB_POOL_SIZE",
+        default: "10",
+        meaning: "most pooled database connections (1..=1000)",
+    },
+    Setting {
+        key: "db_connect_timeout_ms",
+        var: "YTVC_DB_CONNECT_TIMEOUT_MS",
+        default: "5000",
+        meaning: "connect / pool checkout timeout in milliseconds",
+    },
+    Setting {
+        key: "redis_url",
+        var: "REDIS_URL",
+        default: "unset: in-memory",
+        meaning: "shared rate-limit store (`redis://…`)",
+    },
+    Setting {
+        key: "jwt_secret",
+        var: "YTVC_JWT_SECRET",
+        default: "dev: generated key file",
+        meaning: "HS256 signing secret (at least 32 bytes)",
+    },
+    Setting {
+        key: "cors_origins",
+        var: "YTVC_CORS_ORIGINS",
+        default: "none",
+        meaning: "comma-separated allowed origins",
+    },
+    Setting {
+        key: "media_provider",
+        var: "YTVC_MEDIA_PROVIDER",
+        default: "local",
+        meaning: "`local`, `gemini` or `vertex`",
+    },
+    Setting {
+        key: "log_format",
+        var: "YTVC_LOG_FORMAT",
+        default: "json",
+        meaning: "`json` or `pretty`",
+    },
+    Setting {
+        key: "log_level",
+        var: "YTVC_LOG_LEVEL",
+        default: "info",
+        meaning: "`error`, `warn`, `info`, `debug` or `trace`",
+    },
+    Setting {
+        key: "json_limit_bytes",
+        var: "YTVC_JSON_LIMIT_BYTES",
+        default: "1048576",
+        meaning: "largest JSON body accepted (VAL_008 above it)",
+    },
+    Setting {
+        key: "shutdown_timeout_secs",
+        var: "YTVC_SHUTDOWN_TIMEOUT_SECS",
+        default: "30",
+        meaning: "grace period for requests in flight on SIGINT/SIGTERM",
+    },
+    Setting {
+        key: "http_workers",
+        var: "YTVC_HTTP_WORKERS",
+        default: "0",
+        meaning: "HTTP worker threads (0 = one per core)",
+    },
+];
+
+/// Why the configuration was refused: every problem found, each naming its
+/// variable (or file key) and the value expected.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where a raw value came from, to name it in errors.
+struct Raw {
+    value: String,
+    origin: String,
+}
+
+/// Reads the file (if any) and the environment into raw strings, env winning.
+struct Sources {
+    values: BTreeMap<&'static str, Raw>,
+    problems: Vec<String>,
+}
+
+impl Sources {
+    fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut values = BTreeMap::new();
+        let mut problems = Vec::new();
+        if let Some(path) = file {
+            match std::fs::read_to_string(path) {
+                Err(e) => problems.push(format!("config file {}: {e}", path.display())),
+                Ok(text) => match text.parse::<toml::Table>() {
+                    Err(e) => problems.push(format!("config file {}: {e}", path.display())),
+                    Ok(table) => {
+                        for (key, value) in table {
+                            let Some(setting) = SETTINGS.iter().find(|s| s.key == key) else {
+                                problems.push(format!(
+                                    "config file {}: unknown key `{key}`",
+                                    path.display()
+                                ));
+                                continue;
+                            };
+                            let value = match value {
+                                toml::Value::String(s) => s,
+                                toml::Value::Array(items) => items
+                                    .iter()
+                                    .map(|v| {
+                                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(","),
+                                other => other.to_string(),
+                            };
+                            let origin = format!("`{key}` in {}", path.display());
+                            values.insert(setting.key, Raw { value, origin });
+                        }
+                    }
+                },
+            }
+        }
+        for setting in SETTINGS {
+            if let Some(value) = env(setting.var) {
+                values.insert(
+                    setting.key,
+                    Raw {
+                        value,
+                        origin: setting.var.to_owned(),
+                    },
+                );
+            }
+        }
+        Self { values, problems }
+    }
+
+    /// Parses one setting, recording a problem (and returning the default) on failure.
+    fn get<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        match self.values.get(key) {
+            None => default,
+            Some(raw) => match parse(raw.value.trim()) {
+                Ok(v) => v,
+                Err(expected) => {
+                    let shown = if key.contains("secret") || key.contains("url") {
+                        "[redacted]".to_owned()
+                    } else {
+                        format!("{:?}", raw.value)
+                    };
+                    self.problems
+                        .push(format!("{}: invalid value {shown}: {expected}", raw.origin));
+                    default
+                }
+            },
+        }
+    }
+
+    fn origin(&self, key: &str) -> String {
+        self.values.get(key).map_or_else(
+            || {
+                SETTINGS
+                    .iter()
+                    .find(|s| s.key == key)
+                    .map_or(key, |s| s.var)
+                    .to_owned()
+            },
+            |r| r.origin.clone(),
+        )
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    range: std::ops::RangeInclusive<T>,
+) -> impl FnOnce(&str) -> Result<T, String>
+where
+    T: PartialOrd + fmt::Display,
+{
+    move |s| {
+        let v: T = s.parse().map_err(|_| {
+            format!(
+                "expected a whole number in {}..={}",
+                range.start(),
+                range.end()
+            )
+        })?;
+        if range.contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "expected a whole number in {}..={}",
+                range.start(),
+                range.end()
+            ))
+        }
+    }
+}
+
+impl Config {
+    /// Loads from the process environment and, if given, a TOML file.
+    ///
+    /// # Errors
+    /// Every invalid value, each naming its variable or file key.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Loads with an explicit environment (tests).
+    ///
+    /// # Errors
+    /// Every invalid value, each naming its variable or file key.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut src = Sources::load(file, env);
+        let env_kind = src.get("env", Environment::Development, |s| {
+            match s.to_ascii_lowercase().as_str() {
+                "development" | "dev" => Ok(Environment::Development),
+                "production" | "prod" => Ok(Environment::Production),
+                _ => Err("expected `development` or `production`".into()),
+            }
+        });
+        let bind = src.get("bind", SocketAddr::from(([127, 0, 0, 1], 8000)), |s| {
+            s.parse()
+                .map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:8000".into())
+        });
+        let data_dir = src.get("data_dir", PathBuf::from("./data"), |s| {
+            if s.is_empty() {
+                Err("expected a directory path".into())
+            } else {
+                Ok(PathBuf::from(s))
+            }
+        });
+        let database_url = src.get("database_url", None, |s| {
+            let lower = s.to_ascii_lowercase();
+            if lower.starts_with("postgres://")
+                || lower.starts_with("postgresql://")
+                || lower.starts_with("sqlite:")
+            {
+                Ok(Some(s.to_owned()))
+            } else {
+                Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
+            }
+        });
+        let database_url = Secret::new(
+            database_url
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("ytvc.db").display())),
+        );
+        let db_pool_size = src.get("db_pool_size", 10, number(1..=1000));
+        let db_connect_timeout =
+            Duration::from_millis(src.get("db_connect_timeout_ms", 5000, number(100..=600_000)));
+        let redis_url = src.get("redis_url", None, |s| {
+            if s.starts_with("redis://") || s.starts_with("rediss://") {
+                Ok(Some(Secret::new(s.to_owned())))
+            } else {
+                Err("expected redis://HOST:PORT".into())
+            }
+        });
+        let jwt_secret = src.get("jwt_secret", None, |s| {
+            if s.len() >= 32 {
+                Ok(Some(Secret::new(s.to_owned())))
+            } else {
+                Err("must be at least 32 bytes".into())
+            }
+        });
+        let cors_origins = src.get("cors_origins", Vec::new(), |s| {
+            let mut origins = Vec::new();
+            for o in s.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                if o == "*" {
+                    return Err("a wildcard origin is not allowed; list the origins".into());
+                }
+                if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
+                    return Err(format!(
+                        "`{o}` is not an origin like https://app.example.com"
+                    ));
+                }
+                origins.push(o.to_owned());
+            }
+            Ok(origins)
+        });
+        let media_provider = src.get("media_provider", MediaProvider::Local, |s| match s {
+            "local" => Ok(MediaProvider::Local),
+            "gemini" => Ok(MediaProvider::Gemini),
+            "vertex" => Ok(MediaProvider::Vertex),
+            _ => Err("expected `local`, `gemini` or `vertex`".into()),
+        });
+        let log_format = src.get("log_format", LogFormat::Json, |s| match s {
+            "json" => Ok(LogFormat::Json),
+            "pretty" => Ok(LogFormat::Pretty),
+            _ => Err("expected `json` or `pretty`".into()),
+        });
+        let log_level = src.get("log_level", LogLevel(slog::Level::Info), |s| match s {
+            "error" => Ok(LogLevel(slog::Level::Error)),
+            "warn" | "warning" => Ok(LogLevel(slog::Level::Warning)),
+            "info" => Ok(LogLevel(slog::Level::Info)),
+            "debug" => Ok(LogLevel(slog::Level::Debug)),
+            "trace" => Ok(LogLevel(slog::Level::Trace)),
+            _ => Err("expected error, warn, info, debug or trace".into()),
+        });
+        let json_limit_bytes = src.get("json_limit_bytes", 1 << 20, number(1024..=64 << 20));
+        let shutdown_timeout =
+            Duration::from_secs(src.get("shutdown_timeout_secs", 30, number(0..=3600)));
+        let http_workers = src.get("http_workers", 0, number(0..=1024));
+
+        if env_kind == Environment::Production
+            && jwt_secret.is_none()
+            && !src.values.contains_key("jwt_secret")
+        {
+            let origin = src.origin("jwt_secret");
+            src.problems.push(format!(
+                "{origin}: required in production (at least 32 bytes)"
+            ));
+        }
+        if !src.problems.is_empty() {
+            return Err(ConfigError(src.problems));
+        }
+        Ok(Self {
+            env: env_kind,
+            bind,
+            data_dir,
+            database_url,
+            db_pool_size,
+            db_connect_timeout,
+            redis_url,
+            jwt_secret,
+            cors_origins,
+            media_provider,
+            log_format,
+            log_level,
+            json_limit_bytes,
+            shutdown_timeout,
+            http_workers,
+        })
+    }
+
+    /// The configuration used by tests: defaults, with the data dir given.
+    #[must_use]
+    pub fn for_tests(data_dir: &Path) -> Self {
+        let dir = data_dir.display().to_string();
+        Self::load_from(None, &|k| (k == "YTVC_DATA_DIR").then(|| dir.clone()))
+            .expect("defaults are valid")
+    }
+}
+
+/// Renders the settings table as Markdown (`docs/configuration.md` embeds it).
+#[must_use]
+pub fn settings_markdown() -> String {
+    let mut out = String::from("| variable | file key | meaning | default |\n|---|---|---|---|\n");
+    for s in SETTINGS {
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            s.var, s.key, s.meaning, s.default
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load_from(None, &move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_product_contract() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.env, Environment::Development);
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url.expose(), "sqlite://./data/ytvc.db");
+        assert!(c.redis_url.is_none());
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(c.media_provider, MediaProvider::Local);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.json_limit_bytes, 1 << 20);
+        assert_eq!(c.db_pool_size, 10);
+    }
+
+    #[test]
+    fn every_bad_value_is_named_by_its_variable() {
+        let err = load(&[
+            ("YTVC_BIND", "nope"),
+            ("YTVC_LOG_FORMAT", "xml"),
+            ("YTVC_DB_POOL_SIZE", "0"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("YTVC_BIND"), "{text}");
+        assert!(text.contains("YTVC_LOG_FORMAT"), "{text}");
+        assert!(text.contains("YTVC_DB_POOL_SIZE"), "{text}");
+        assert_eq!(err.0.len(), 3);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = load(&[(
+            "YTVC_JWT_SECRET",
+            "0123456789abcdef0123456789abcdef-very-secret",
+        )])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+        let err = load(&[("YTVC_JWT_SECRET", "short-secret")])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("short-secret"), "{err}");
+        assert!(err.contains("YTVC_JWT_SECRET"), "{err}");
+        let err = load(&[("DATABASE_URL", "mysql://root:hunter2@h/db")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("hunter2") && err.contains("DATABASE_URL"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn production_requires_a_secret() {
+        let err = load(&[("YTVC_ENV", "production")]).unwrap_err().to_string();
+        assert!(
+            err.contains("YTVC_JWT_SECRET") && err.contains("production"),
+            "{err}"
+        );
+        load(&[
+            ("YTVC_ENV", "production"),
+            ("YTVC_JWT_SECRET", &"x".repeat(32)),
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn cors_origins_are_validated() {
+        let c = load(&[(
+            "YTVC_CORS_ORIGINS",
+            "https://a.example.com, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            vec!["https://a.example.com", "http://localhost:3000"]
+        );
+        assert!(load(&[("YTVC_CORS_ORIGINS", "*")]).is_err());
+        assert!(load(&[("YTVC_CORS_ORIGINS", "example.com")]).is_err());
+    }
+
+    #[test]
+    fn file_values_are_overridden_by_the_environment() {
+        let dir = tempfile_dir();
+        let path = dir.join("ytvc.toml");
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nlog_format = \"pretty\"\ncors_origins = [\"https://x.example\"]\ndb_pool_size = 4\n").unwrap();
+        let c = Config::load_from(Some(&path), &|k| {
+            (k == "YTVC_BIND").then(|| "127.0.0.1:7000".to_owned())
+        })
+        .unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:7000");
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert_eq!(c.cors_origins, vec!["https://x.example"]);
+        assert_eq!(c.db_pool_size, 4);
+        std::fs::write(&path, "bnid = \"x\"\n").unwrap();
+        let err = Config::load_from(Some(&path), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown key `bnid`"), "{err}");
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ytvc-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

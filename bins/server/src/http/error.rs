@@ -1,0 +1,200 @@
+//! `ApiError`: the one type every handler fails with, rendered as the error
+//! envelope. Internal errors of other crates are converted here, at the edge.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+use ytvc_error_codes::{ErrorBody, ErrorCode};
+
+/// A failed request: a catalog code, an optional message and details, extra
+/// headers (e.g. `Retry-After`) and, for logs only, the internal cause.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Option<String>,
+    details: Option<Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    cause: Option<String>,
+}
+
+impl ApiError {
+    /// An error with the code's default message.
+    #[must_use]
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: None,
+            details: None,
+            headers: Vec::new(),
+            cause: None,
+        }
+    }
+
+    /// Replaces the client-facing message.
+    #[must_use]
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Sets the details object.
+    #[must_use]
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Adds a response header.
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Records the internal cause: logged, never sent to the client.
+    #[must_use]
+    pub fn cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// An unexpected failure; `cause` goes to the logs only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::Unexpected).cause(cause)
+    }
+
+    /// The catalog code.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The internal cause, for the request log.
+    #[must_use]
+    pub fn internal_cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
+    /// The envelope for this error, with the request id filled in.
+    #[must_use]
+    pub fn body(&self, request_id: &str) -> ErrorBody {
+        let mut body = ErrorBody::new(self.code, request_id);
+        if let Some(m) = &self.message {
+            body = body.with_message(m.clone());
+        }
+        if let Some(d) = &self.details {
+            body = body.with_details(d.clone());
+        }
+        body
+    }
+
+    /// Renders the full response with the given request id.
+    #[must_use]
+    pub fn render(&self, request_id: &str) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        for (name, value) in &self.headers {
+            res.insert_header((name.clone(), value.clone()));
+        }
+        res.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+        res.json(self.body(request_id))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            self.code,
+            self.message
+                .as_deref()
+                .unwrap_or(self.code.default_message())
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Rendered without a request id here; the request middleware re-renders
+    /// it with the id of the request (it sees the error on the response).
+    fn error_response(&self) -> HttpResponse {
+        self.render("")
+    }
+}
+
+impl From<ytvc_persistence::DbError> for ApiError {
+    fn from(e: ytvc_persistence::DbError) -> Self {
+        ApiError::new(e.code()).cause(e)
+    }
+}
+
+/// Maps actix's JSON body errors to the catalog (VAL_001, VAL_006, VAL_008).
+pub fn json_error(err: &actix_web::error::JsonPayloadError, limit: usize) -> ApiError {
+    use actix_web::error::JsonPayloadError as J;
+    match err {
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+                .message(format!("Request body larger than {limit} bytes"))
+                .details(json!({ "limit_bytes": limit }))
+        }
+        J::ContentType => ApiError::new(ErrorCode::MalformedRequest)
+            .message("Content-Type must be application/json")
+            .details(json!({ "expected_content_type": "application/json" })),
+        J::Deserialize(e) => deserialize_error(e),
+        J::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+                .message(format!("Request body larger than {limit} bytes"))
+                .details(json!({ "limit_bytes": limit }))
+        }
+        other => ApiError::new(ErrorCode::MalformedRequest).cause(other),
+    }
+}
+
+/// A serde error as VAL_006 (missing field) or VAL_001 (anything else), with
+/// the position; never the body itself.
+pub fn deserialize_error(e: &serde_json::Error) -> ApiError {
+    let text = e.to_string();
+    // serde: "missing field `prompt` at line 1 column 2"
+    if let Some(rest) = text.strip_prefix("missing field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        return ApiError::new(ErrorCode::MissingField)
+            .message(format!("Required field `{field}` is missing"))
+            .details(json!({ "field": field }));
+    }
+    let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
+    let reason: String = reason.chars().take(200).collect();
+    ApiError::new(ErrorCode::MalformedRequest)
+        .message("Request body is not valid JSON for this endpoint")
+        .details(json!({ "reason": reason, "line": e.line(), "column": e.column() }))
+}
+
+/// Maps query-string errors to VAL_009.
+pub fn query_error(err: &actix_web::error::QueryPayloadError) -> ApiError {
+    let reason: String = err.to_string().chars().take(200).collect();
+    ApiError::new(ErrorCode::InvalidQuery).details(json!({ "reason": reason }))
+}
+
+/// Maps path-segment errors (a malformed id) to NOT_FOUND_004.
+pub fn path_error(err: &actix_web::error::PathError) -> ApiError {
+    ApiError::new(ErrorCode::ResourceNotFound).cause(err)
+}
+
+/// The error a response of `status` gets when no handler produced an
+/// `ApiError` (actix's own 404/405/413 and the like).
+#[must_use]
+pub fn for_status(status: StatusCode, method: &str, path: &str) -> ApiError {
+    match status.as_u16() {
+        404 | 405 => ApiError::new(ErrorCode::ResourceNotFound)
+            .message(format!("No route for {method} {path}"))
+            .details(json!({ "method": method, "path": path })),
+        400 | 415 => ApiError::new(ErrorCode::MalformedRequest),
+        413 => ApiError::new(ErrorCode::PayloadTooLarge),
+        503 => ApiError::new(ErrorCode::ServiceUnavailable),
+        _ => ApiError::new(ErrorCode::Unexpected).cause(format!("unhandled status {status}")),
+    }
+}

@@ -1,0 +1,122 @@
+//! `GET /health` (liveness) and `GET /health/ready` (readiness).
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use ytvc_error_codes::{ApiResponse, ErrorCode};
+
+use super::error::ApiError;
+use crate::state::AppState;
+
+/// Liveness: the process answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// The server version.
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    /// Seconds since the process started.
+    pub uptime_seconds: u64,
+}
+
+/// The state of one dependency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Component {
+    /// `up` or `down`.
+    #[schema(example = "up")]
+    pub status: &'static str,
+    /// What went wrong, when down (no secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Extra facts (backend, pool size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub info: Option<serde_json::Value>,
+}
+
+/// Readiness: every dependency and its state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` (this body is only sent with 200).
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// Each component by name (`database`, ...).
+    pub components: BTreeMap<String, Component>,
+}
+
+/// Liveness probe.
+#[utoipa::path(
+    get, path = "/health", tag = "health",
+    responses((status = 200, description = "The process is alive", body = ApiResponse<Health>)),
+)]
+#[get("/health")]
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(ApiResponse::new(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started.elapsed().as_secs(),
+    }))
+}
+
+/// Readiness probe: pings the database (and, when configured, the other
+/// dependencies). Answers 503 with the state of each component when one is down.
+#[utoipa::path(
+    get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = ApiResponse<Readiness>),
+        (status = 503, description = "A dependency is down; `details.components` says which",
+         body = ytvc_error_codes::ErrorBody,
+         example = json!({"error": {"code": "DB_001", "message": "Not ready: database down",
+             "details": {"components": {"database": {"status": "down", "error": "database unavailable: connection refused"}}},
+             "request_id": "5f0c..."}, "timestamp": "2026-01-28T14:00:00.000Z"})),
+    ),
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut components = BTreeMap::new();
+    let db = state.db.clone();
+    let ping = web::block(move || db.ping()).await;
+    let database = match ping {
+        Ok(Ok(())) => {
+            let (open, idle) = state.db.pool_state();
+            Component {
+                status: "up",
+                error: None,
+                info: Some(
+                    json!({ "backend": state.db.backend().to_string(), "connections": open, "idle": idle }),
+                ),
+            }
+        }
+        Ok(Err(e)) => Component {
+            status: "down",
+            error: Some(e.to_string()),
+            info: None,
+        },
+        Err(e) => Component {
+            status: "down",
+            error: Some(e.to_string()),
+            info: None,
+        },
+    };
+    let db_down = database.status == "down";
+    components.insert("database".to_owned(), database);
+    if db_down {
+        let down: Vec<_> = components
+            .iter()
+            .filter(|(_, c)| c.status == "down")
+            .map(|(n, _)| n.clone())
+            .collect();
+        return Err(ApiError::new(ErrorCode::DatabaseUnavailable)
+            .message(format!("Not ready: {} down", down.join(", ")))
+            .details(json!({ "components": components })));
+    }
+    Ok(HttpResponse::Ok().json(ApiResponse::new(Readiness {
+        status: "ready",
+        components,
+    })))
+}

@@ -1,0 +1,200 @@
+//! The request middleware: request id, panic capture, the error envelope for
+//! every failure, security headers and the request log line.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use futures::FutureExt;
+
+use super::error::{self, ApiError};
+
+/// The header carrying the request id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the request, in its extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The authenticated user of the request, for the request log (set by auth).
+#[derive(Debug, Clone)]
+pub struct LoggedUser(pub String);
+
+/// Keeps an incoming id only when it is short and plain (no log injection).
+fn valid_request_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Wraps every request; see the module docs.
+///
+/// # Errors
+/// Never: every failure is turned into an enveloped response.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let logger = req
+        .app_data::<web::Data<slog::Logger>>()
+        .map(|l| l.get_ref().clone());
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    // No clone of the request may be held across the call: the router needs
+    // it uniquely. A failure without a request is answered through an error.
+    let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
+    let mut outcome_log = Outcome {
+        code: None,
+        cause: None,
+    };
+    let result = match outcome {
+        Ok(Ok(res)) => {
+            let (req, resp) = res.map_into_boxed_body().into_parts();
+            let resp = finish(resp, &id, &method, &path, &mut outcome_log);
+            let route = req
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
+            let user = req.extensions().get::<LoggedUser>().map(|u| u.0.clone());
+            let res = ServiceResponse::new(req, resp);
+            log_request(
+                logger.as_ref(),
+                &res.status(),
+                &id,
+                &method,
+                &route,
+                user,
+                started,
+                &outcome_log,
+            );
+            return Ok(res);
+        }
+        Ok(Err(err)) => finish(err.error_response(), &id, &method, &path, &mut outcome_log),
+        Err(_) => {
+            let resp = ApiError::internal("handler panicked").render(&id);
+            finish(resp, &id, &method, &path, &mut outcome_log)
+        }
+    };
+    log_request(
+        logger.as_ref(),
+        &result.status(),
+        &id,
+        &method,
+        "unmatched",
+        None,
+        started,
+        &outcome_log,
+    );
+    Err(actix_web::error::InternalError::from_response("request failed", result).into())
+}
+
+/// What the log line reports of a failure.
+struct Outcome {
+    code: Option<ytvc_error_codes::ErrorCode>,
+    cause: Option<String>,
+}
+
+/// Puts every failure in the envelope with this request's id, and adds the
+/// request id and security headers to every response.
+fn finish(
+    resp: HttpResponse<BoxBody>,
+    id: &str,
+    method: &str,
+    path: &str,
+    out: &mut Outcome,
+) -> HttpResponse<BoxBody> {
+    let mut resp = if resp.status().as_u16() >= 400 {
+        let mapped;
+        let api = match resp.error().and_then(|e| e.as_error::<ApiError>()) {
+            Some(api) => api,
+            None => {
+                mapped = match resp.error() {
+                    Some(e) => error::for_status(resp.status(), method, path).cause(e),
+                    None => error::for_status(resp.status(), method, path),
+                };
+                &mapped
+            }
+        };
+        out.code = Some(api.code());
+        out.cause = api.internal_cause().map(str::to_owned);
+        let mut new = api.render(id);
+        // Keep headers the original response set (Allow, Retry-After, rate limits).
+        for (name, value) in resp.headers() {
+            if name != header::CONTENT_TYPE
+                && name != header::CONTENT_LENGTH
+                && !new.headers().contains_key(name)
+            {
+                new.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        new
+    } else {
+        resp
+    };
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+#[allow(clippy::too_many_arguments)]
+fn log_request(
+    log: Option<&slog::Logger>,
+    status: &actix_web::http::StatusCode,
+    id: &str,
+    method: &str,
+    route: &str,
+    user: Option<String>,
+    started: Instant,
+    out: &Outcome,
+) {
+    let Some(log) = log else { return };
+    let status = status.as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let code = out.code.map(|c| c.as_str());
+    if status >= 500 {
+        slog::error!(log, "request";
+            "request_id" => id, "method" => method, "route" => route, "status" => status,
+            "latency_ms" => latency_ms, "user_id" => user, "code" => code, "cause" => out.cause.as_deref());
+    } else {
+        slog::info!(log, "request";
+            "request_id" => id, "method" => method, "route" => route, "status" => status,
+            "latency_ms" => latency_ms, "user_id" => user, "code" => code);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_request_id;
+
+    #[test]
+    fn request_ids_are_screened() {
+        assert!(valid_request_id("abc-123_x.y:z"));
+        assert!(!valid_request_id(""));
+        assert!(!valid_request_id("a b"));
+        assert!(!valid_request_id("line\nbreak"));
+        assert!(!valid_request_id(&"a".repeat(129)));
+    }
+}

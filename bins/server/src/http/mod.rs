@@ -1,0 +1,67 @@
+//! The HTTP edge: routes, middleware, error rendering and the OpenAPI document.
+//! The only module of the workspace that knows actix-web.
+
+pub mod catalog;
+pub mod docs;
+pub mod error;
+pub mod health;
+pub mod middleware;
+
+use actix_web::{App, HttpRequest, web};
+use ytvc_error_codes::ErrorCode;
+
+use crate::state::AppState;
+use error::ApiError;
+
+/// Registers every route and the extractor error handlers.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let limit = state.config.json_limit_bytes;
+        cfg.app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(move |err, _req| error::json_error(&err, limit).into()),
+        )
+        .app_data(web::PayloadConfig::default().limit(limit))
+        .app_data(
+            web::QueryConfig::default().error_handler(|err, _req| error::query_error(&err).into()),
+        )
+        .app_data(
+            web::PathConfig::default().error_handler(|err, _req| error::path_error(&err).into()),
+        )
+        .app_data(web::Data::new(state.log.clone()))
+        .app_data(state)
+        .service(health::health)
+        .service(health::ready)
+        .service(catalog::list_errors)
+        .configure(docs::configure);
+    }
+}
+
+/// The unknown-route handler: NOT_FOUND_004 in the envelope.
+///
+/// # Errors
+/// Always: that is its job.
+pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::ResourceNotFound)
+        .message(format!("No route for {} {}", req.method(), req.path()))
+        .details(serde_json::json!({ "method": req.method().as_str(), "path": req.path() })))
+}
+
+/// Builds the application with its middleware.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .configure(configure(state))
+        .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(middleware::request_context))
+}

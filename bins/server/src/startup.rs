@@ -1,0 +1,106 @@
+//! Builds the application from a configuration and runs it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{HttpServer, web};
+use anyhow::Context as _;
+use ytvc_persistence::{Database, DbConfig};
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: web::Data<AppState>,
+}
+
+/// The database settings of a configuration.
+#[must_use]
+pub fn db_config(config: &Config) -> DbConfig {
+    let mut db = DbConfig::new(config.database_url.expose().clone());
+    db.max_connections = config.db_pool_size;
+    db.connection_timeout = config.db_connect_timeout;
+    db
+}
+
+/// Connects to the database and applies migrations, off the async executor.
+///
+/// # Errors
+/// The database's error (unreachable, migration failure), with its cause.
+pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
+    let db_config = db_config(config);
+    tokio::task::spawn_blocking(move || Database::connect(&db_config))
+        .await
+        .context("database start-up task failed")?
+        .context("cannot open the database")
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the listener
+    /// (port 0 picks a free port; see [`Application::port`]).
+    ///
+    /// # Errors
+    /// A database or bind failure, with its cause.
+    pub async fn build(config: Config, log: slog::Logger) -> anyhow::Result<Self> {
+        let db = connect_database(&config).await?;
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        slog::info!(log, "listening"; "address" => listener.local_addr()?.to_string(),
+            "database" => db.backend().to_string(), "env" => format!("{:?}", config.env));
+        let config = Arc::new(config);
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            db,
+            log,
+            started: Instant::now(),
+        });
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))
+            .listen(listener)?
+            .shutdown_timeout(config.shutdown_timeout.as_secs());
+        if config.http_workers > 0 {
+            server = server.workers(config.http_workers);
+        }
+        Ok(Self {
+            server: server.run(),
+            port,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests inspect the database through it).
+    #[must_use]
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server gracefully.
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: requests in flight finish
+    /// within the shutdown timeout) or until stopped through the handle.
+    ///
+    /// # Errors
+    /// An I/O error of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let log = self.state.log.clone();
+        let result = self.server.await;
+        slog::info!(log, "stopped");
+        result
+    }
+}
