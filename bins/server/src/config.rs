@@ -332,11 +332,9 @@ impl Sources {
     }
 }
 
-fn number<T: std::str::FromStr>(
-    range: std::ops::RangeInclusive<T>,
-) -> impl FnOnce(&str) -> Result<T, String>
+fn number<T>(range: std::ops::RangeInclusive<T>) -> impl FnOnce(&str) -> Result<T, String>
 where
-    T: PartialOrd + fmt::Display,
+    T: std::str::FromStr + PartialOrd + fmt::Display,
 {
     move |s| {
         let v: T = s.parse().map_err(|_| {
@@ -637,5 +635,43 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ytvc-config-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+}
+
+/// The whole `docs/configuration.md`, generated from [`SETTINGS`].
+#[must_use]
+pub fn configuration_doc() -> String {
+    format!(
+        "# Configuration\n\n\
+         <!-- Generated from bins/server/src/config.rs (SETTINGS). Do not edit by hand: \
+         run `YTVC_BLESS=1 cargo test -p ytvc-server configuration_doc` to regenerate. -->\n\n\
+         The server reads an optional TOML file (`--config FILE` or `YTVC_CONFIG`) whose keys are \
+         the file keys below, then the environment variables, which win. Every value is validated \
+         at start-up; the server refuses to start (exit code 2) with one line per bad value, naming \
+         the variable or file key. Unknown file keys are refused too (typos). Values holding \
+         secrets are never printed.\n\n{}\n\
+         Example file:\n\n```toml\nbind = \"0.0.0.0:8000\"\ndata_dir = \"/var/lib/ytvc\"\n\
+         database_url = \"postgres://ytvc@db/ytvc\"\ncors_origins = [\"https://app.example.com\"]\n\
+         log_format = \"json\"\n```\n",
+        settings_markdown()
+    )
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn configuration_doc_is_up_to_date() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let expected = super::configuration_doc();
+        if std::env::var_os("YTVC_BLESS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == expected,
+            "docs/configuration.md is out of date: run `YTVC_BLESS=1 cargo test -p ytvc-server configuration_doc`"
+        );
     }
 }

@@ -4,7 +4,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
+pub use actix_web::dev::ServerHandle;
 use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use ytvc_persistence::{Database, DbConfig};

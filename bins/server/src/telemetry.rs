@@ -5,7 +5,6 @@ use slog::{Drain, Logger, o};
 use crate::config::{LogFormat, LogLevel};
 
 /// Builds the root logger. Logs go to standard error.
-#[must_use]
 pub fn logger(format: LogFormat, level: LogLevel) -> Logger {
     let drain: slog_async::Async = match format {
         LogFormat::Json => {
@@ -30,7 +29,6 @@ pub fn logger(format: LogFormat, level: LogLevel) -> Logger {
 }
 
 /// A logger that drops everything (tests).
-#[must_use]
 pub fn discard() -> Logger {
     Logger::root(slog::Discard, o!())
 }

@@ -188,6 +188,131 @@ fn log_request(
 #[cfg(test)]
 mod tests {
     use super::valid_request_id;
+    use crate::http::error;
+    use actix_web::test as atest;
+    use actix_web::{App, HttpResponse, web};
+    use serde_json::Value;
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+    }
+
+    async fn echo(body: web::Json<Body>) -> HttpResponse {
+        HttpResponse::Ok().body(body.name.clone())
+    }
+
+    async fn boom() -> HttpResponse {
+        panic!("secret internal detail")
+    }
+
+    /// A small app with the real middleware and extractor configuration.
+    async fn app() -> impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    > {
+        let limit = 64;
+        atest::init_service(
+            App::new()
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(limit)
+                        .error_handler(move |err, _| error::json_error(&err, limit).into()),
+                )
+                .route("/echo", web::post().to(echo))
+                .route("/boom", web::get().to(boom))
+                .default_service(web::to(crate::http::not_found))
+                .wrap(actix_web::middleware::from_fn(super::request_context)),
+        )
+        .await
+    }
+
+    async fn call(req: atest::TestRequest) -> (u16, Value, String) {
+        let app = app().await;
+        let res = match atest::try_call_service(&app, req.to_request()).await {
+            Ok(res) => res.map_into_boxed_body(),
+            Err(err) => {
+                let resp = err.error_response();
+                let req = atest::TestRequest::default().to_http_request();
+                actix_web::dev::ServiceResponse::new(req, resp)
+            }
+        };
+        let status = res.status().as_u16();
+        let rid = res
+            .headers()
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body: Value = atest::read_body_json(res).await;
+        (status, body, rid)
+    }
+
+    #[actix_web::test]
+    async fn malformed_json_is_val_001() {
+        let (status, body, rid) = call(
+            atest::TestRequest::post()
+                .uri("/echo")
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{nope"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["code"], "VAL_001");
+        assert_eq!(body["error"]["request_id"], rid);
+    }
+
+    #[actix_web::test]
+    async fn wrong_content_type_is_val_001() {
+        let (status, body, _) = call(
+            atest::TestRequest::post()
+                .uri("/echo")
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("{}"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["code"], "VAL_001");
+        assert_eq!(
+            body["error"]["details"]["expected_content_type"],
+            "application/json"
+        );
+    }
+
+    #[actix_web::test]
+    async fn missing_field_is_val_006() {
+        let (status, body, _) = call(
+            atest::TestRequest::post()
+                .uri("/echo")
+                .set_json(serde_json::json!({})),
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert_eq!(body["error"]["code"], "VAL_006");
+        assert_eq!(body["error"]["details"]["field"], "name");
+    }
+
+    #[actix_web::test]
+    async fn oversized_body_is_val_008() {
+        let big = serde_json::json!({ "name": "x".repeat(500) });
+        let (status, body, _) = call(atest::TestRequest::post().uri("/echo").set_json(big)).await;
+        assert_eq!(status, 413);
+        assert_eq!(body["error"]["code"], "VAL_008");
+        assert_eq!(body["error"]["details"]["limit_bytes"], 64);
+    }
+
+    #[actix_web::test]
+    async fn a_panic_is_internal_001_without_leaking() {
+        let (status, body, rid) = call(atest::TestRequest::get().uri("/boom")).await;
+        assert_eq!(status, 500);
+        assert_eq!(body["error"]["code"], "INTERNAL_001");
+        assert_eq!(body["error"]["request_id"], rid);
+        assert!(!body.to_string().contains("secret internal detail"));
+        assert!(!body.to_string().contains("panicked"));
+    }
 
     #[test]
     fn request_ids_are_screened() {

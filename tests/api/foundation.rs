@@ -1,0 +1,175 @@
+//! The foundation: health, readiness, docs, the catalog, and the envelope on
+//! every failure path.
+
+use serde_json::json;
+use ytvc_e2e::TestApp;
+
+#[tokio::test]
+async fn health_is_live_and_enveloped() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/health").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["data"]["status"], "ok");
+    assert!(r.body["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(!r.header("x-request-id").is_empty());
+    assert_eq!(r.header("x-content-type-options"), "nosniff");
+    assert_eq!(r.header("x-frame-options"), "DENY");
+}
+
+#[tokio::test]
+async fn readiness_reports_the_database_on_every_backend() {
+    for app in TestApp::on_every_backend().await {
+        let r = app.get("/health/ready").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["data"]["status"], "ready");
+        assert_eq!(r.body["data"]["components"]["database"]["status"], "up");
+    }
+}
+
+#[tokio::test]
+async fn readiness_is_503_with_components_when_the_database_is_gone() {
+    let Some(app) = TestApp::spawn_with(ytvc_e2e::Db::Postgres, |c| {
+        c.db_connect_timeout = std::time::Duration::from_millis(500);
+    })
+    .await
+    else {
+        return;
+    };
+    // Terminate every connection of the test database and forbid new ones.
+    let admin = std::env::var("YTVC_TEST_DATABASE_URL").unwrap();
+    let name = app.db().url().rsplit('/').next().unwrap().to_owned();
+    let out = std::process::Command::new("psql")
+        .arg(&admin)
+        .arg("-c")
+        .arg(format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = app.get("/health/ready").await;
+    let err = r.assert_error("DB_001");
+    assert_eq!(err["details"]["components"]["database"]["status"], "down");
+    let _ = std::process::Command::new("psql")
+        .arg(&admin)
+        .arg("-c")
+        .arg(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .output();
+}
+
+#[tokio::test]
+async fn unknown_route_is_not_found_004() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/nothing-here").await;
+    let err = r.assert_error("NOT_FOUND_004");
+    assert_eq!(err["details"]["path"], "/v1/nothing-here");
+}
+
+#[tokio::test]
+async fn wrong_method_is_enveloped() {
+    let app = TestApp::spawn().await;
+    let r = app.request("DELETE", "/health", None).await;
+    let err = r.assert_error("NOT_FOUND_004");
+    assert_eq!(err["details"]["method"], "DELETE");
+    let r = app.post("/v1/errors", &json!({})).await;
+    r.assert_error("NOT_FOUND_004");
+}
+
+#[tokio::test]
+async fn a_valid_incoming_request_id_is_kept_and_a_bad_one_replaced() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .send(
+            app.build(reqwest::Method::GET, "/nope")
+                .header("X-Request-Id", "client-abc_123"),
+        )
+        .await;
+    assert_eq!(r.header("x-request-id"), "client-abc_123");
+    assert_eq!(r.body["error"]["request_id"], "client-abc_123");
+    let r = app
+        .send(
+            app.build(reqwest::Method::GET, "/health")
+                .header("X-Request-Id", "bad id with spaces"),
+        )
+        .await;
+    let id = r.header("x-request-id");
+    assert_ne!(id, "bad id with spaces");
+    assert_eq!(id.len(), 36, "a generated UUID: {id}");
+}
+
+#[tokio::test]
+async fn the_catalog_lists_49_codes() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/errors").await;
+    assert_eq!(r.status, 200);
+    let items = r.body["data"].as_array().unwrap();
+    assert_eq!(items.len(), 49);
+    let val002 = items.iter().find(|e| e["code"] == "VAL_002").unwrap();
+    assert_eq!(val002["http_status"], 422);
+    assert_eq!(val002["category"], "VAL");
+}
+
+#[tokio::test]
+async fn openapi_document_describes_the_api() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let doc = &r.body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], "ytvc API");
+    assert!(
+        doc["info"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("| queue priority (1 = first) | 3 | 2 | 1 |")
+    );
+    let tags: Vec<_> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for t in ["auth", "videos", "batches", "analytics", "health"] {
+        assert!(tags.contains(&t), "tag {t}");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["paths"]["/health/ready"]["get"]["responses"]["503"].is_object());
+}
+
+#[tokio::test]
+async fn swagger_ui_and_redoc_are_served_offline() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/docs").await;
+    assert_eq!(r.status, 308);
+    assert_eq!(r.header("location"), "/docs/");
+    let r = app.get("/docs/").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text.contains("swagger-ui"),
+        "{}",
+        &r.text[..200.min(r.text.len())]
+    );
+    let r = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("/openapi.json"));
+    let r = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(r.status, 200);
+    let r = app.get("/docs/no-such-file.js").await;
+    r.assert_error("NOT_FOUND_004");
+    let r = app.get("/redoc").await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("/redoc/redoc.standalone.js") && r.text.contains("/openapi.json"));
+    assert!(!r.text.contains("cdn"), "no CDN reference");
+    let r = app.get("/redoc/redoc.standalone.js").await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.len() > 500_000);
+}

@@ -1,0 +1,3 @@
+//! End-to-end tests of the HTTP API: one test binary, one module per area.
+
+mod foundation;

@@ -1,0 +1,225 @@
+//! The end-to-end test harness: [`TestApp::spawn`] starts the real server on
+//! port 0 with its own fresh database and data directory, and offers typed
+//! request helpers. Each test gets its own app.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use ytvc_persistence::testing::TestDb;
+use ytvc_server::config::Config;
+use ytvc_server::startup::Application;
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A temp SQLite file (always available).
+    Sqlite,
+    /// A fresh PostgreSQL database (only with `YTVC_TEST_DATABASE_URL`).
+    Postgres,
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The HTTP client (no redirects followed, so tests see them).
+    pub client: reqwest::Client,
+    /// The server's configuration.
+    pub config: Config,
+    handle: actix_web_handle::Handle,
+    _db: TestDb,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A thin wrapper so the harness does not depend on actix-web directly.
+mod actix_web_handle {
+    /// Stops the server when the test ends.
+    pub struct Handle(pub ytvc_server::startup::ServerHandle);
+}
+
+/// A response read whole: status, headers and JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body parsed as JSON (`Value::Null` when it is not JSON).
+    pub body: Value,
+    /// The raw body.
+    pub text: String,
+}
+
+impl Reply {
+    /// A header as a string ("" when absent).
+    #[must_use]
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts this is an error envelope with `code` and the code's status;
+    /// returns the body's `error` object.
+    ///
+    /// # Panics
+    /// When it is not.
+    #[track_caller]
+    pub fn assert_error(&self, code: &str) -> &Value {
+        let expected: ytvc_error_codes::ErrorCode = code.parse().expect("a catalog code");
+        assert_eq!(
+            self.status,
+            expected.http_status(),
+            "status for {code}; body: {}",
+            self.text
+        );
+        let err = &self.body["error"];
+        assert_eq!(err["code"], code, "body: {}", self.text);
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message: {}",
+            self.text
+        );
+        assert!(err.get("details").is_some(), "details key: {}", self.text);
+        let rid = err["request_id"].as_str().expect("request_id");
+        assert!(!rid.is_empty());
+        assert_eq!(
+            rid,
+            self.header("x-request-id"),
+            "request id in body and header"
+        );
+        assert!(
+            self.body["timestamp"].as_str().is_some(),
+            "timestamp: {}",
+            self.text
+        );
+        assert_eq!(
+            self.body.as_object().map(|o| o.len()),
+            Some(2),
+            "only error + timestamp: {}",
+            self.text
+        );
+        err
+    }
+}
+
+impl TestApp {
+    /// Starts a server on SQLite.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Db::Sqlite, |_| {})
+            .await
+            .expect("sqlite is always available")
+    }
+
+    /// Starts a server on the given database, after `tweak` adjusts the
+    /// configuration; `None` (with a printed reason) when PostgreSQL is asked
+    /// for but not configured.
+    ///
+    /// # Panics
+    /// When the server cannot start.
+    pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        let test_db = match db {
+            Db::Sqlite => TestDb::sqlite(),
+            Db::Postgres => TestDb::postgres()?,
+        };
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_tests(data_dir.path());
+        config.bind = "127.0.0.1:0".parse().expect("addr");
+        config.database_url = ytvc_server::config::Secret::new(test_db.url().to_owned());
+        config.http_workers = 1;
+        config.shutdown_timeout = Duration::from_secs(1);
+        tweak(&mut config);
+        let log = if std::env::var_os("YTVC_TEST_LOG").is_some() {
+            ytvc_server::telemetry::logger(config.log_format, config.log_level)
+        } else {
+            ytvc_server::telemetry::discard()
+        };
+        let app = Application::build(config.clone(), log)
+            .await
+            .expect("server starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = actix_web_handle::Handle(app.handle());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Some(Self {
+            address,
+            client,
+            config,
+            handle,
+            _db: test_db,
+            _data_dir: data_dir,
+        })
+    }
+
+    /// SQLite always, plus PostgreSQL when configured.
+    pub async fn on_every_backend() -> Vec<Self> {
+        let mut apps = vec![Self::spawn().await];
+        apps.extend(Self::spawn_with(Db::Postgres, |_| {}).await);
+        apps
+    }
+
+    /// The database of this app (to inspect or break it).
+    #[must_use]
+    pub fn db(&self) -> &TestDb {
+        &self._db
+    }
+
+    /// Sends a request built from `method` and `path`, with an optional JSON body.
+    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Self::read(req).await
+    }
+
+    /// Sends an arbitrary request builder.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        Self::read(req).await
+    }
+
+    /// A request builder for `path`.
+    pub fn build(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.request("POST", path, Some(body)).await
+    }
+
+    async fn read(req: reqwest::RequestBuilder) -> Reply {
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop without waiting: the runtime of the test is going away.
+        drop(self.handle.0.stop(false));
+    }
+}
