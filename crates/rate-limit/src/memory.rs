@@ -1,0 +1,360 @@
+//! The in-memory store: sharded, thread-safe, idle keys swept, a hard key cap.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::decision::{Decision, Outcome};
+use crate::policy::Policy;
+use crate::time::{Clock, SystemClock, duration_to_millis_floor};
+use crate::window::{Window, fresh};
+
+/// Sizing of a [`MemoryLimiter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryConfig {
+    /// Hard cap on stored keys (enforced per shard as `ceil(max_keys / shards)`).
+    /// A new key arriving at a full shard first triggers a sweep of that shard
+    /// (at most once per [`cap_sweep_interval`](Self::cap_sweep_interval));
+    /// if the shard is still full the check is refused with
+    /// [`Outcome::KeyCapacity`]. Keys with counted units are never evicted.
+    pub max_keys: usize,
+    /// Number of shards (rounded up to a power of two, at least 1).
+    pub shards: usize,
+    /// A shard drops its idle keys (no unit counted) when a new key is
+    /// inserted and this long has passed since its last sweep.
+    pub sweep_interval: Duration,
+    /// Minimum time between two sweeps of a full shard triggered by new keys
+    /// (bounds the sweep work an attacker can cause).
+    pub cap_sweep_interval: Duration,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        Self {
+            max_keys: 1_000_000,
+            shards: 256,
+            sweep_interval: Duration::from_secs(10),
+            cap_sweep_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Keys are stored as 64-bit keyed hashes; this finishes them for the shard map.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        // The shard index uses the top bits: remix so the map's own bucket and
+        // tag bits stay uniform inside a shard.
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17)
+    }
+    fn write(&mut self, _bytes: &[u8]) {
+        unreachable!("only u64 keys are hashed")
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct BuildPreHashed;
+
+impl BuildHasher for BuildPreHashed {
+    type Hasher = PreHashed;
+    fn build_hasher(&self) -> PreHashed {
+        PreHashed(0)
+    }
+}
+
+struct Shard {
+    map: HashMap<u64, Window, BuildPreHashed>,
+    next_sweep: u64,
+    next_cap_sweep: u64,
+}
+
+impl Shard {
+    fn sweep(&mut self, now: u64) -> usize {
+        let before = self.map.len();
+        self.map.retain(|_, w| !w.is_idle(now));
+        before - self.map.len()
+    }
+}
+
+/// One shard per cache line pair, so two threads on different shards do not
+/// contend on the same line.
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
+/// A sharded, thread-safe, in-memory sliding-window limiter.
+///
+/// Keys are hashed with a per-instance random seed to 64 bits and only the
+/// hash is stored (96 bytes of counters per key). Two keys whose hashes
+/// collide share one budget: that can only under-admit, and with `n` keys it
+/// happens with probability about `n² / 2^65`.
+pub struct MemoryLimiter<C = SystemClock> {
+    shards: Box<[Padded]>,
+    shift: u32,
+    shard_cap: usize,
+    hasher: ahash::RandomState,
+    clock: C,
+    sweep_ms: u64,
+    cap_sweep_ms: u64,
+}
+
+impl MemoryLimiter<SystemClock> {
+    /// A limiter on the system clock with [`MemoryConfig::default`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_clock(SystemClock, MemoryConfig::default())
+    }
+}
+
+impl Default for MemoryLimiter<SystemClock> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> std::fmt::Debug for MemoryLimiter<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryLimiter")
+            .field("shards", &self.shards.len())
+            .field("shard_cap", &self.shard_cap)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Clock> MemoryLimiter<C> {
+    /// A limiter reading `clock`, sized by `config`.
+    pub fn with_clock(clock: C, config: MemoryConfig) -> Self {
+        let shards = config.shards.clamp(1, 1 << 16).next_power_of_two();
+        let shift = 64 - shards.trailing_zeros();
+        let shard_cap = config.max_keys.div_ceil(shards).max(1);
+        let shards = (0..shards)
+            .map(|_| {
+                Padded(Mutex::new(Shard {
+                    map: HashMap::with_hasher(BuildPreHashed),
+                    next_sweep: 0,
+                    next_cap_sweep: 0,
+                }))
+            })
+            .collect();
+        Self {
+            shards,
+            shift,
+            shard_cap,
+            hasher: ahash::RandomState::new(),
+            clock,
+            sweep_ms: duration_to_millis_floor(config.sweep_interval),
+            cap_sweep_ms: duration_to_millis_floor(config.cap_sweep_interval),
+        }
+    }
+
+    /// The clock this limiter reads.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    #[inline]
+    fn locate(&self, key: &str) -> (u64, &Mutex<Shard>) {
+        let h = self.hasher.hash_one(key);
+        // `shift` is 64 for one shard: `checked_shr` gives 0 then.
+        let idx = h.checked_shr(self.shift).unwrap_or(0) as usize;
+        (h, &self.shards[idx].0)
+    }
+
+    /// Checks `cost` units for `key` now and consumes them if admitted.
+    ///
+    /// `cost` 0 consumes nothing and is admitted unless the key is already
+    /// over its limit. A `cost` above the limit is never admitted
+    /// ([`Outcome::CostExceedsLimit`]).
+    #[inline]
+    pub fn check(&self, key: &str, policy: &Policy, cost: u32) -> Decision {
+        self.check_at(key, policy, cost, self.clock.now_millis())
+    }
+
+    /// [`check`](Self::check) at an explicit instant (ms since the UNIX
+    /// epoch) instead of the clock. Per key, time never goes backwards past
+    /// the start of the key's newest bucket: an earlier instant is taken as
+    /// that start (same rule in the Redis script).
+    pub fn check_at(&self, key: &str, policy: &Policy, cost: u32, now_ms: u64) -> Decision {
+        let (h, shard) = self.locate(key);
+        let mut shard = shard.lock();
+        if let Some(w) = shard.map.get_mut(&h) {
+            return w.decide(policy, now_ms, cost, true);
+        }
+        if cost > policy.limit() {
+            return fresh(policy, now_ms, cost);
+        }
+        let shard = &mut *shard;
+        if now_ms >= shard.next_sweep {
+            shard.sweep(now_ms);
+            shard.next_sweep = now_ms.saturating_add(self.sweep_ms);
+        }
+        if shard.map.len() >= self.shard_cap {
+            if now_ms >= shard.next_cap_sweep {
+                shard.sweep(now_ms);
+                shard.next_cap_sweep = now_ms.saturating_add(self.cap_sweep_ms);
+            }
+            if shard.map.len() >= self.shard_cap {
+                let mut d = fresh(policy, now_ms, cost);
+                d.outcome = Outcome::KeyCapacity;
+                d.remaining = 0;
+                return d;
+            }
+        }
+        let mut w = Window::new(policy);
+        let d = w.decide(policy, now_ms, cost, true);
+        shard.map.insert(h, w);
+        d
+    }
+
+    /// What [`check`](Self::check) would answer for `cost` units, without
+    /// consuming anything or storing the key.
+    pub fn peek(&self, key: &str, policy: &Policy, cost: u32) -> Decision {
+        self.peek_at(key, policy, cost, self.clock.now_millis())
+    }
+
+    /// [`peek`](Self::peek) at an explicit instant.
+    pub fn peek_at(&self, key: &str, policy: &Policy, cost: u32, now_ms: u64) -> Decision {
+        let (h, shard) = self.locate(key);
+        let shard = shard.lock();
+        match shard.map.get(&h) {
+            Some(w) => w.clone().decide(policy, now_ms, cost, false),
+            None => fresh(policy, now_ms, cost),
+        }
+    }
+
+    /// Forgets `key` (all its counted units).
+    pub fn reset(&self, key: &str) {
+        let (h, shard) = self.locate(key);
+        shard.lock().map.remove(&h);
+    }
+
+    /// Drops every idle key (no unit counted now), one shard at a time;
+    /// returns how many were dropped. Shards also sweep themselves when new
+    /// keys arrive (see [`MemoryConfig::sweep_interval`]); call this from a
+    /// timer to reclaim memory of shards that see no new keys.
+    pub fn sweep(&self) -> usize {
+        let now = self.clock.now_millis();
+        self.shards
+            .iter()
+            .map(|s| {
+                let mut s = s.0.lock();
+                s.next_sweep = now.saturating_add(self.sweep_ms);
+                s.sweep(now)
+            })
+            .sum()
+    }
+
+    /// Number of stored keys.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.0.lock().map.len()).sum()
+    }
+
+    /// Whether no key is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The hard cap on stored keys (`shards × ceil(max_keys / shards)`).
+    pub fn capacity(&self) -> usize {
+        self.shard_cap * self.shards.len()
+    }
+}
+
+impl<C: Clock> crate::RateLimiter for MemoryLimiter<C> {
+    fn check<'a>(
+        &'a self,
+        key: &'a str,
+        policy: &'a Policy,
+        cost: u32,
+    ) -> crate::DecisionFuture<'a> {
+        let d = MemoryLimiter::check(self, key, policy, cost);
+        Box::pin(std::future::ready(d))
+    }
+
+    fn peek<'a>(
+        &'a self,
+        key: &'a str,
+        policy: &'a Policy,
+        cost: u32,
+    ) -> crate::DecisionFuture<'a> {
+        let d = MemoryLimiter::peek(self, key, policy, cost);
+        Box::pin(std::future::ready(d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ManualClock;
+
+    fn lim(max_keys: usize, shards: usize) -> (ManualClock, MemoryLimiter<ManualClock>) {
+        let clock = ManualClock::new(1_000_000);
+        let cfg = MemoryConfig {
+            max_keys,
+            shards,
+            ..MemoryConfig::default()
+        };
+        (clock.clone(), MemoryLimiter::with_clock(clock, cfg))
+    }
+
+    #[test]
+    fn cap_refuses_new_keys_until_windows_empty() {
+        let (clock, l) = lim(4, 1);
+        let p = Policy::per_second(5).unwrap();
+        for i in 0..4 {
+            assert!(l.check(&format!("k{i}"), &p, 1).allowed());
+        }
+        let d = l.check("new", &p, 1);
+        assert_eq!(d.outcome(), Outcome::KeyCapacity);
+        assert!(!d.allowed());
+        // Existing keys keep working at the cap.
+        assert!(l.check("k0", &p, 1).allowed());
+        // Once their windows are empty they may be evicted for new keys.
+        clock.advance(Duration::from_millis(1100));
+        assert!(l.check("new", &p, 1).allowed());
+        assert!(l.len() <= 4);
+    }
+
+    #[test]
+    fn sweep_drops_only_idle_keys() {
+        let (clock, l) = lim(100, 4);
+        let short = Policy::per_second(5).unwrap();
+        let long = Policy::per_minute(5).unwrap();
+        l.check("a", &short, 1);
+        l.check("b", &long, 1);
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(l.sweep(), 1);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l.peek("b", &long, 1).remaining(), 4);
+    }
+
+    #[test]
+    fn peek_does_not_store_or_consume() {
+        let (_clock, l) = lim(100, 4);
+        let p = Policy::per_second(2).unwrap();
+        assert_eq!(l.peek("x", &p, 1).remaining(), 2);
+        assert!(l.is_empty());
+        l.check("x", &p, 1);
+        assert_eq!(l.peek("x", &p, 1).remaining(), 1);
+        assert_eq!(l.peek("x", &p, 1).remaining(), 1);
+        assert!(!l.peek("x", &p, 2).allowed());
+    }
+
+    #[test]
+    fn cost_above_limit_is_refused_without_panic() {
+        let (_clock, l) = lim(100, 4);
+        let p = Policy::per_second(3).unwrap();
+        let d = l.check("x", &p, 4);
+        assert_eq!(d.outcome(), Outcome::CostExceedsLimit);
+        assert_eq!(d.retry_after(), None);
+        assert!(l.is_empty());
+        assert!(l.check("x", &p, 3).allowed());
+        assert_eq!(l.check("x", &p, 4).outcome(), Outcome::CostExceedsLimit);
+    }
+}
