@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod auth;
+pub mod ids;
+pub mod repo;
+pub mod screen;
+pub mod validation;
+
+pub use screen::ScreenRule;
+pub use validation::{
+    AspectRatio, DurationSeconds, Email, Language, Password, Prompt, RawVideoRequest, Style, Title,
+    ValidationError, ValidationErrorKind, VideoSpec, Voice,
+};
