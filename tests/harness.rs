@@ -9,6 +9,9 @@ use ytvc_persistence::testing::TestDb;
 use ytvc_server::config::Config;
 use ytvc_server::startup::Application;
 
+/// The password every harness user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// Which database a test app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -26,6 +29,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's configuration.
     pub config: Config,
+    /// The server's clock (manual: tests move time with it).
+    pub clock: ytvc_server::clock::AppClock,
     handle: actix_web_handle::Handle,
     _db: TestDb,
     _data_dir: tempfile::TempDir,
@@ -135,7 +140,8 @@ impl TestApp {
         } else {
             ytvc_server::telemetry::discard()
         };
-        let app = Application::build(config.clone(), log)
+        let clock = ytvc_server::clock::AppClock::manual(chrono::Utc::now());
+        let app = Application::build_with_clock(config.clone(), log, clock.clone())
             .await
             .expect("server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -150,6 +156,7 @@ impl TestApp {
             address,
             client,
             config,
+            clock,
             handle,
             _db: test_db,
             _data_dir: data_dir,
@@ -200,6 +207,97 @@ impl TestApp {
     /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         self.request("POST", path, Some(body)).await
+    }
+
+    /// `method path` with a bearer token and an optional JSON body.
+    pub async fn authed(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.build(method, path).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Self::read(req).await
+    }
+
+    /// Registers `email` with a standard password; asserts 201.
+    pub async fn register(&self, email: &str) -> Value {
+        let r = self
+            .post(
+                "/v1/auth/register",
+                &serde_json::json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "register {email}: {}", r.text);
+        r.body["data"].clone()
+    }
+
+    /// Logs in; returns the token pair (`data`).
+    pub async fn login(&self, email: &str) -> Value {
+        let r = self
+            .post(
+                "/v1/auth/login",
+                &serde_json::json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {}", r.text);
+        r.body["data"].clone()
+    }
+
+    /// Registers and logs in a fresh user; returns (user id, access token, refresh token).
+    pub async fn user(&self, email: &str) -> (String, String, String) {
+        let user = self.register(email).await;
+        let tokens = self.login(email).await;
+        (
+            user["id"].as_str().expect("id").to_owned(),
+            tokens["access_token"].as_str().expect("access").to_owned(),
+            tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        )
+    }
+
+    /// Sets a user's plan directly in the database (no admin needed).
+    pub async fn set_plan(&self, user_id: &str, plan: &str) {
+        use diesel::RunQueryDsl as _;
+        let db = self._db.database().clone();
+        let (user_id, plan) = (user_id.to_owned(), plan.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.conn().expect("conn");
+            diesel::sql_query(format!(
+                "UPDATE users SET plan = '{plan}', role = role WHERE id = '{user_id}'"
+            ))
+            .execute(&mut *conn)
+            .expect("update plan");
+        })
+        .await
+        .expect("task");
+        // Let cached accounts expire.
+        self.clock.advance(Duration::from_secs(3));
+    }
+
+    /// Makes a user an admin directly in the database.
+    pub async fn make_admin(&self, user_id: &str) {
+        use diesel::RunQueryDsl as _;
+        let db = self._db.database().clone();
+        let user_id = user_id.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.conn().expect("conn");
+            diesel::sql_query(format!(
+                "UPDATE users SET role = 'admin' WHERE id = '{user_id}'"
+            ))
+            .execute(&mut *conn)
+            .expect("update role");
+        })
+        .await
+        .expect("task");
+        self.clock.advance(Duration::from_secs(3));
     }
 
     async fn read(req: reqwest::RequestBuilder) -> Reply {

@@ -1,3 +1,5 @@
 //! End-to-end tests of the HTTP API: one test binary, one module per area.
 
+mod auth;
 mod foundation;
+mod ratelimits;

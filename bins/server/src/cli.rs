@@ -29,6 +29,26 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Account subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from standard input (one line), never an argument.
+    Create {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// Make it an admin.
+        #[arg(long)]
+        admin: bool,
+        /// Its plan (default: free).
+        #[arg(long, default_value = "free")]
+        plan: String,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -68,6 +88,9 @@ pub fn main() -> std::process::ExitCode {
                 Ok(())
             }
             Command::Openapi => Ok(()),
+            Command::User(UserCommand::Create { email, admin, plan }) => {
+                create_user(config, log, &email, admin, &plan).await
+            }
         }
     });
     match result {
@@ -78,4 +101,57 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `user create`: reads the password from standard input and stores the account.
+async fn create_user(
+    config: Config,
+    log: slog::Logger,
+    email: &str,
+    admin: bool,
+    plan: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::{BufRead as _, IsTerminal as _};
+    let plan = ytvc_quota::PlanName::parse(plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
+    anyhow::ensure!(
+        config.plans.contains(plan.as_str()),
+        "--plan: `{}` is not a configured plan",
+        plan.as_str()
+    );
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for {email} (8..=128 characters; it will be visible as you type): ");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let db = connect_database(&config).await?;
+    let services =
+        crate::startup::Services::build(&config, &log, &db, crate::clock::AppClock::system())
+            .await?;
+    let role = if admin {
+        ytvc_domain::accounts::Role::Admin
+    } else {
+        ytvc_domain::accounts::Role::User
+    };
+    let email = email.to_owned();
+    let auth = services.auth.clone();
+    let user = tokio::task::spawn_blocking(move || auth.create_user(&email, &password, role, plan))
+        .await
+        .context("user creation task failed")?
+        .map_err(|e| match e {
+            ytvc_domain::auth::AuthError::Validation(v) => anyhow::anyhow!("{}: {v}", v.field()),
+            ytvc_domain::auth::AuthError::EmailTaken => {
+                anyhow::anyhow!("an account with this email already exists")
+            }
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    println!(
+        "{}",
+        serde_json::json!({ "id": user.id.to_string(), "email": user.email.as_str(), "role": user.role.as_str(), "plan": user.plan.as_str() })
+    );
+    Ok(())
 }

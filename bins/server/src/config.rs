@@ -101,6 +101,50 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// HTTP worker threads (0 = one per core).
     pub http_workers: usize,
+    /// Access-token settings.
+    pub jwt: JwtSettings,
+    /// Whether anyone may register.
+    pub registration_open: bool,
+    /// Register / login / refresh requests per client IP per minute.
+    pub auth_ip_limit_per_minute: u32,
+    /// Whether `X-Forwarded-For` names the client.
+    pub trust_forwarded_for: bool,
+    /// The plan catalog.
+    pub plans: ytvc_quota::Plans,
+}
+
+/// The signing algorithm of access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with `YTVC_JWT_SECRET`.
+    Hs256,
+    /// Ed25519 with key files.
+    EdDsa,
+    /// RSA SHA-256 with key files.
+    Rs256,
+}
+
+/// Access-token settings.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// The one accepted algorithm.
+    pub algorithm: JwtAlgorithm,
+    /// Private key file (asymmetric algorithms).
+    pub private_key_file: Option<PathBuf>,
+    /// Public key file (asymmetric algorithms).
+    pub public_key_file: Option<PathBuf>,
+    /// `iss`.
+    pub issuer: String,
+    /// `aud`.
+    pub audience: String,
+    /// Skew tolerated.
+    pub leeway: Duration,
+    /// Access token lifetime.
+    pub access_ttl: Duration,
+    /// Refresh session lifetime.
+    pub refresh_ttl: Duration,
+    /// Bound on how stale another instance's revocation view may be.
+    pub revocation_cache: Duration,
 }
 
 /// A log level, parsed from `error`, `warn`, `info`, `debug` or `trace`.
@@ -462,6 +506,71 @@ impl Config {
         let shutdown_timeout =
             Duration::from_secs(src.get("shutdown_timeout_secs", 30, number(0..=3600)));
         let http_workers = src.get("http_workers", 0, number(0..=1024));
+        let algorithm = src.get("jwt_algorithm", JwtAlgorithm::Hs256, |s| {
+            match s.to_ascii_uppercase().as_str() {
+                "HS256" => Ok(JwtAlgorithm::Hs256),
+                "EDDSA" => Ok(JwtAlgorithm::EdDsa),
+                "RS256" => Ok(JwtAlgorithm::Rs256),
+                _ => Err("expected HS256, EdDSA or RS256".into()),
+            }
+        });
+        let key_file = |s: &str| {
+            let p = PathBuf::from(s);
+            if p.is_file() {
+                Ok(Some(p))
+            } else {
+                Err(format!("no readable file at {s}"))
+            }
+        };
+        let private_key_file = src.get("jwt_private_key_file", None, key_file);
+        let public_key_file = src.get("jwt_public_key_file", None, key_file);
+        let text = |what: &'static str| {
+            move |s: &str| {
+                if s.is_empty() || s.len() > 200 {
+                    Err(format!("expected a non-empty {what}"))
+                } else {
+                    Ok(s.to_owned())
+                }
+            }
+        };
+        let issuer = src.get("jwt_issuer", "ytvc".to_owned(), text("issuer"));
+        let audience = src.get("jwt_audience", "ytvc-api".to_owned(), text("audience"));
+        let leeway = Duration::from_secs(src.get("jwt_leeway_secs", 30, number(0..=300)));
+        let access_ttl =
+            Duration::from_secs(src.get("access_token_ttl_secs", 900, number(60..=86_400)));
+        let refresh_ttl =
+            Duration::from_secs(86_400 * src.get("refresh_token_ttl_days", 30, number(1..=365)));
+        let revocation_cache =
+            Duration::from_millis(src.get("revocation_cache_ms", 2000, number(0..=5000)));
+        let registration_open = src.get("registration", true, |s| match s {
+            "open" => Ok(true),
+            "closed" => Ok(false),
+            _ => Err("expected `open` or `closed`".into()),
+        });
+        let auth_ip_limit_per_minute = src.get("auth_ip_limit_per_minute", 30, number(1..=100_000));
+        let trust_forwarded_for = src.get("trust_forwarded_for", false, |s| match s {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err("expected true or false".into()),
+        });
+        let plans = src.get("plans_file", ytvc_quota::Plans::default(), |s| {
+            #[derive(serde::Deserialize)]
+            struct PlansFile {
+                plans: ytvc_quota::Plans,
+            }
+            let text = std::fs::read_to_string(s).map_err(|e| format!("cannot read {s}: {e}"))?;
+            toml::from_str::<PlansFile>(&text)
+                .map(|f| f.plans)
+                .map_err(|e| format!("invalid plans file {s}: {e}"))
+        });
+        if algorithm != JwtAlgorithm::Hs256
+            && (private_key_file.is_none() || public_key_file.is_none())
+        {
+            let origin = src.origin("jwt_algorithm");
+            src.problems.push(format!(
+                "{origin}: {algorithm:?} needs YTVC_JWT_PRIVATE_KEY_FILE and YTVC_JWT_PUBLIC_KEY_FILE"
+            ));
+        }
 
         if env_kind == Environment::Production
             && jwt_secret.is_none()
@@ -491,6 +600,21 @@ impl Config {
             json_limit_bytes,
             shutdown_timeout,
             http_workers,
+            jwt: JwtSettings {
+                algorithm,
+                private_key_file,
+                public_key_file,
+                issuer,
+                audience,
+                leeway,
+                access_ttl,
+                refresh_ttl,
+                revocation_cache,
+            },
+            registration_open,
+            auth_ip_limit_per_minute,
+            trust_forwarded_for,
+            plans,
         })
     }
 

@@ -5,8 +5,11 @@
 //! `docs/ARCHITECTURE.md` walks through the crates and the flow of a request.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod http;
+pub mod limits;
+pub mod security;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -8,9 +8,16 @@ use actix_web::dev::Server;
 pub use actix_web::dev::ServerHandle;
 use actix_web::{HttpServer, web};
 use anyhow::Context as _;
-use ytvc_persistence::{Database, DbConfig};
+use ytvc_auth::{Argon2Hasher, JwtTokenService};
+use ytvc_domain::auth::{AuthService, AuthSettings};
+use ytvc_persistence::{Database, DbConfig, SqlAccounts};
+use ytvc_quota::PlanName;
+use ytvc_rate_limit::{MemoryConfig, MemoryLimiter, RateLimiter, RedisConfig, RedisLimiter};
 
+use crate::clock::AppClock;
 use crate::config::Config;
+use crate::http::auth::RevocationCache;
+use crate::limits::Limits;
 use crate::state::AppState;
 
 /// A bound, ready-to-run server.
@@ -41,6 +48,82 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
         .context("cannot open the database")
 }
 
+/// The use cases and adapters, wired.
+pub struct Services {
+    /// The clock.
+    pub clock: AppClock,
+    /// Authentication.
+    pub auth: AuthService,
+    /// The accounts store.
+    pub accounts: SqlAccounts,
+    /// Rate limits.
+    pub limits: Limits,
+}
+
+impl Services {
+    /// Wires the adapters into the use cases.
+    ///
+    /// # Errors
+    /// Unusable keys, plans or limiter.
+    pub async fn build(
+        config: &Config,
+        log: &slog::Logger,
+        db: &Database,
+        clock: AppClock,
+    ) -> anyhow::Result<Self> {
+        let accounts = SqlAccounts::new(db.clone());
+        let tokens = JwtTokenService::new(crate::security::jwt_config(config, log)?)
+            .context("access-token keys")?;
+        let default_plan = if config.plans.contains("free") {
+            PlanName::FREE
+        } else {
+            config
+                .plans
+                .iter()
+                .next()
+                .map(|p| p.name.clone())
+                .context("the plan catalog is empty")?
+        };
+        let auth = AuthService::new(
+            Arc::new(accounts.clone()),
+            Arc::new(accounts.clone()),
+            Arc::new(Argon2Hasher::new()),
+            Arc::new(tokens),
+            Arc::new(clock.clone()),
+            AuthSettings {
+                registration_open: config.registration_open,
+                default_plan,
+            },
+        );
+        let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
+            Some(url) => {
+                let mut limiter = RedisLimiter::connect(url.expose(), RedisConfig::default())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot reach Redis: {e}"))?;
+                if clock.is_manual() {
+                    limiter = limiter.with_clock(Arc::new(clock.clone()));
+                }
+                let hook_log = log.clone();
+                limiter = limiter.on_degraded(move |event| {
+                    slog::warn!(hook_log, "rate limiter degraded"; "event" => format!("{event:?}"));
+                });
+                Arc::new(limiter)
+            }
+            None => Arc::new(MemoryLimiter::with_clock(
+                clock.clone(),
+                MemoryConfig::default(),
+            )),
+        };
+        let limits = Limits::new(limiter, &config.plans, config.auth_ip_limit_per_minute)?;
+        Ok(Self {
+            clock,
+            auth,
+            accounts,
+            limits,
+        })
+    }
+}
+
 impl Application {
     /// Connects to the database, applies migrations and binds the listener
     /// (port 0 picks a free port; see [`Application::port`]).
@@ -48,7 +131,20 @@ impl Application {
     /// # Errors
     /// A database or bind failure, with its cause.
     pub async fn build(config: Config, log: slog::Logger) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, log, AppClock::system()).await
+    }
+
+    /// Like [`Application::build`] with an explicit clock (tests pass a manual one).
+    ///
+    /// # Errors
+    /// A database, key, limiter or bind failure, with its cause.
+    pub async fn build_with_clock(
+        config: Config,
+        log: slog::Logger,
+        clock: AppClock,
+    ) -> anyhow::Result<Self> {
         let db = connect_database(&config).await?;
+        let services = Services::build(&config, &log, &db, clock).await?;
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -60,6 +156,11 @@ impl Application {
             db,
             log,
             started: Instant::now(),
+            clock: services.clock.clone(),
+            auth: services.auth,
+            accounts: services.accounts,
+            revocations: RevocationCache::new(config.jwt.revocation_cache, services.clock),
+            limits: services.limits,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))

@@ -3,9 +3,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use ytvc_persistence::Database;
+use ytvc_domain::auth::AuthService;
+use ytvc_persistence::{Database, SqlAccounts};
 
+use crate::clock::AppClock;
 use crate::config::Config;
+use crate::http::auth::RevocationCache;
+use crate::limits::Limits;
 
 /// The shared state of the HTTP layer (cheap to clone: handles and `Arc`s).
 pub struct AppState {
@@ -17,4 +21,14 @@ pub struct AppState {
     pub log: slog::Logger,
     /// When the process started (uptime).
     pub started: Instant,
+    /// The clock (manual in tests).
+    pub clock: AppClock,
+    /// The authentication use case.
+    pub auth: AuthService,
+    /// The accounts store (users, sessions, revocations).
+    pub accounts: SqlAccounts,
+    /// Revocation and account cache of access tokens.
+    pub revocations: RevocationCache,
+    /// Rate limits.
+    pub limits: Limits,
 }

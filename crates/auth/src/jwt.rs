@@ -170,8 +170,9 @@ impl JwtTokenService {
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        // Time claims are checked against the injected clock in `verify`.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.leeway = config.leeway.as_secs();
         Ok(Self {
             config,
@@ -233,15 +234,21 @@ impl TokenService for JwtTokenService {
         })
     }
 
-    fn verify(&self, token: &str) -> Result<AccessClaims, AuthError> {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, AuthError> {
         if token.len() > 4096 {
             return Err(AuthError::InvalidToken("token too long".into()));
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
         let c = data.claims;
-        let now = Utc::now().timestamp();
+        let now = now.timestamp();
         let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(0);
+        if c.exp <= now - leeway {
+            return Err(AuthError::InvalidToken("expired".into()));
+        }
+        if c.nbf > now + leeway {
+            return Err(AuthError::InvalidToken("not yet valid".into()));
+        }
         if c.iat > now + leeway {
             return Err(AuthError::InvalidToken("issued in the future".into()));
         }

@@ -120,11 +120,12 @@ pub trait TokenService: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<IssuedAccess, AuthError>;
 
-    /// Verifies signature, algorithm, `exp`/`nbf`/`iat`, `iss`, `aud` and the claim shapes.
+    /// Verifies signature, algorithm, `exp`/`nbf`/`iat` against `now`, `iss`,
+    /// `aud` and the claim shapes.
     ///
     /// # Errors
     /// [`AuthError::InvalidToken`] for any failure (the reason is for logs).
-    fn verify(&self, token: &str) -> Result<AccessClaims, AuthError>;
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, AuthError>;
 
     /// A new opaque refresh token (at least 256 random bits) and its hash.
     fn new_refresh_token(&self) -> (String, String);
@@ -515,7 +516,7 @@ impl AuthService {
     /// # Errors
     /// [`AuthError::InvalidToken`].
     pub fn verify(&self, token: &str) -> Result<AccessClaims, AuthError> {
-        self.tokens.verify(token)
+        self.tokens.verify(token, self.clock.now())
     }
 
     /// Whether the token or its session has been revoked.

@@ -1,11 +1,16 @@
 #![doc = include_str!("../README.md")]
 
+pub mod accounts;
 mod connection;
 mod error;
 mod migrations;
 mod pool;
+pub mod quota_store;
+mod schema;
 pub mod testing;
 
+pub use accounts::SqlAccounts;
 pub use connection::{AnyConnection, Backend};
 pub use error::DbError;
 pub use pool::{Database, DbConfig, PooledConn};
+pub use quota_store::SqlQuotaStore;

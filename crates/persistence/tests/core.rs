@@ -16,11 +16,16 @@ fn migrations_apply_and_ping_works_on_every_backend() {
             "{:?}",
             db.backend()
         );
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
         let mut conn = db.database().conn().unwrap();
-        let n = diesel::sql_query("SELECT id FROM users")
-            .execute(&mut *conn)
+        let c: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM users")
+            .get_result(&mut *conn)
             .unwrap();
-        assert_eq!(n, 0);
+        assert_eq!(c.n, 0);
     }
 }
 

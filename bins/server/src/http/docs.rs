@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalog, health};
+use super::{auth, catalog, health};
 
 const DESCRIPTION: &str = r#"The API platform of an AI video creator: authenticate, submit a video or a batch of
 videos described by a prompt, and follow them as they are scripted by an LLM, given visuals
@@ -60,7 +60,10 @@ impl Modify for BearerScheme {
         description = DESCRIPTION,
         license(name = "MIT"),
     ),
-    paths(health::health, health::ready, catalog::list_errors),
+    paths(
+        auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_user,
+        health::health, health::ready, catalog::list_errors,
+    ),
     components(schemas(
         ytvc_error_codes::ErrorBody,
         ytvc_error_codes::ErrorDetail,

@@ -63,7 +63,12 @@ pub async fn request_context(
     let result = match outcome {
         Ok(Ok(res)) => {
             let (req, resp) = res.map_into_boxed_body().into_parts();
-            let resp = finish(resp, &id, &method, &path, &mut outcome_log);
+            let mut resp = finish(resp, &id, &method, &path, &mut outcome_log);
+            if let Some(applied) = req.extensions().get::<crate::limits::AppliedLimits>()
+                && !resp.headers().contains_key("x-ratelimit-limit")
+            {
+                crate::limits::write_headers(&applied.0, resp.headers_mut());
+            }
             let route = req
                 .match_pattern()
                 .unwrap_or_else(|| "unmatched".to_owned());
@@ -156,6 +161,10 @@ fn finish(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    if path.starts_with("/v1/") {
+        // API answers are per user (and carry tokens): never cached.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     resp
 }
 
@@ -181,7 +190,7 @@ fn log_request(
     } else {
         slog::info!(log, "request";
             "request_id" => id, "method" => method, "route" => route, "status" => status,
-            "latency_ms" => latency_ms, "user_id" => user, "code" => code);
+            "latency_ms" => latency_ms, "user_id" => user, "code" => code, "cause" => out.cause.as_deref());
     }
 }
 

@@ -1,7 +1,9 @@
 //! The HTTP edge: routes, middleware, error rendering and the OpenAPI document.
 //! The only module of the workspace that knows actix-web.
 
+pub mod auth;
 pub mod catalog;
+pub mod cors;
 pub mod docs;
 pub mod error;
 pub mod health;
@@ -30,7 +32,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             web::PathConfig::default().error_handler(|err, _req| error::path_error(&err).into()),
         )
         .app_data(web::Data::new(state.log.clone()))
+        .app_data(web::Data::new(cors::CorsOrigins(std::rc::Rc::new(
+            state.config.cors_origins.clone(),
+        ))))
         .app_data(state)
+        .configure(auth::configure)
         .service(health::health)
         .service(health::ready)
         .service(catalog::list_errors)
@@ -63,5 +69,6 @@ pub fn app(
     App::new()
         .configure(configure(state))
         .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(cors::cors))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }

@@ -1,0 +1,74 @@
+//! The server's clock: the system clock, or a manual one that tests move.
+//! One value implements the clock ports of both the quota and the rate-limit
+//! crates, so windows and billing cycles move together.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+/// System time, or a shared manual time (milliseconds since the epoch).
+#[derive(Debug, Clone, Default)]
+pub struct AppClock {
+    manual: Option<Arc<AtomicI64>>,
+}
+
+impl AppClock {
+    /// The system clock.
+    #[must_use]
+    pub fn system() -> Self {
+        Self { manual: None }
+    }
+
+    /// A manual clock starting at `start`; clones share it.
+    #[must_use]
+    pub fn manual(start: DateTime<Utc>) -> Self {
+        Self {
+            manual: Some(Arc::new(AtomicI64::new(start.timestamp_millis()))),
+        }
+    }
+
+    /// Moves a manual clock forward (no-op on the system clock).
+    pub fn advance(&self, by: std::time::Duration) {
+        if let Some(m) = &self.manual {
+            m.fetch_add(
+                i64::try_from(by.as_millis()).unwrap_or(i64::MAX),
+                Ordering::SeqCst,
+            );
+        }
+    }
+
+    /// Sets a manual clock (no-op on the system clock).
+    pub fn set(&self, to: DateTime<Utc>) {
+        if let Some(m) = &self.manual {
+            m.store(to.timestamp_millis(), Ordering::SeqCst);
+        }
+    }
+
+    /// Whether this is a manual clock.
+    #[must_use]
+    pub fn is_manual(&self) -> bool {
+        self.manual.is_some()
+    }
+
+    fn millis(&self) -> i64 {
+        match &self.manual {
+            Some(m) => m.load(Ordering::SeqCst),
+            None => Utc::now().timestamp_millis(),
+        }
+    }
+}
+
+impl ytvc_quota::Clock for AppClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(self.millis())
+            .single()
+            .unwrap_or_else(Utc::now)
+    }
+}
+
+impl ytvc_rate_limit::Clock for AppClock {
+    fn now_millis(&self) -> u64 {
+        u64::try_from(self.millis()).unwrap_or(0)
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE quota_reservations;
+DROP TABLE quota_usage;
