@@ -58,6 +58,12 @@ pub struct Services {
     pub accounts: SqlAccounts,
     /// Rate limits.
     pub limits: Limits,
+    /// Videos and batches.
+    pub videos: Arc<dyn ytvc_domain::videos::VideoRepository>,
+    /// Quotas.
+    pub quota: Arc<ytvc_quota::QuotaManager<ytvc_persistence::SqlQuotaStore, AppClock>>,
+    /// Job retries.
+    pub retry: ytvc_domain::jobs::RetryPolicy,
 }
 
 impl Services {
@@ -115,11 +121,21 @@ impl Services {
             )),
         };
         let limits = Limits::new(limiter, &config.plans, config.auth_ip_limit_per_minute)?;
+        let videos: Arc<dyn ytvc_domain::videos::VideoRepository> =
+            Arc::new(ytvc_persistence::SqlVideos::new(db.clone()));
+        let quota = Arc::new(ytvc_quota::QuotaManager::new(
+            config.plans.clone(),
+            ytvc_persistence::SqlQuotaStore::new(db.clone()),
+            clock.clone(),
+        ));
         Ok(Self {
             clock,
             auth,
             accounts,
             limits,
+            videos,
+            quota,
+            retry: ytvc_domain::jobs::RetryPolicy::default(),
         })
     }
 }
@@ -161,6 +177,9 @@ impl Application {
             accounts: services.accounts,
             revocations: RevocationCache::new(config.jwt.revocation_cache, services.clock),
             limits: services.limits,
+            videos: services.videos,
+            quota: services.quota,
+            retry: services.retry,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))

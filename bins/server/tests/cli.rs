@@ -132,14 +132,126 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
 
 /// A minimal HTTP/1.1 GET over a socket (no client dependency needed).
 fn http_get(address: &str, path: &str) -> String {
+    http(address, "GET", path, None, None).2
+}
+
+/// A minimal HTTP/1.1 request: (status, lower-cased head, raw response).
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (u16, String, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(address).unwrap();
+    let body = body.map(ToString::to_string).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    out
+    let status = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let head = out
+        .split_once("\r\n\r\n")
+        .map_or(out.as_str(), |(h, _)| h)
+        .to_ascii_lowercase();
+    (status, head, out)
+}
+
+fn json_body(raw: &str) -> serde_json::Value {
+    serde_json::from_str(raw.split_once("\r\n\r\n").map_or("", |(_, b)| b)).unwrap_or_default()
+}
+
+/// A server process and its address; killed when dropped.
+struct Server {
+    child: std::process::Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(envs: &[(&str, String)]) -> Server {
+    let mut cmd = server();
+    cmd.env("YTVC_BIND", "127.0.0.1:0").stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("a log line").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["msg"] == "listening" {
+            break v["address"].as_str().unwrap().to_owned();
+        }
+    };
+    // Keep draining the logs so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, address }
+}
+
+#[test]
+fn two_server_processes_sharing_redis_enforce_one_combined_limit() {
+    let Ok(redis) = std::env::var("YTVC_TEST_REDIS_URL") else {
+        eprintln!("skipping: YTVC_TEST_REDIS_URL is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [
+        ("YTVC_DATA_DIR", dir.path().display().to_string()),
+        ("REDIS_URL", redis),
+        (
+            "YTVC_JWT_SECRET",
+            "a-shared-secret-for-both-instances-0123456789".to_owned(),
+        ),
+    ];
+    let a = start(&envs);
+    let b = start(&envs);
+    let email = format!("{}@example.com", unique());
+    let creds = serde_json::json!({"email": email, "password": "correct horse battery staple"});
+    let (status, _, raw) = http(&a.address, "POST", "/v1/auth/register", None, Some(&creds));
+    assert_eq!(status, 201, "{raw}");
+    let (_, _, raw) = http(&b.address, "POST", "/v1/auth/login", None, Some(&creds));
+    let token = json_body(&raw)["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, raw) = http(&a.address, "GET", "/health/ready", None, None);
+    assert_eq!(
+        json_body(&raw)["data"]["components"]["redis"]["status"],
+        "up",
+        "{raw}"
+    );
+    let mut admitted = 0;
+    for i in 0..120 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let (status, head, raw) = http(&server.address, "GET", "/v1/auth/me", Some(&token), None);
+        match status {
+            200 => admitted += 1,
+            429 => assert!(head.contains("retry-after:"), "{head}"),
+            other => panic!("unexpected status {other}: {raw}"),
+        }
+    }
+    assert_eq!(admitted, 100, "one free-plan limit across both instances");
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("u{}x{nanos:x}", std::process::id())
 }

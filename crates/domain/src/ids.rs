@@ -52,3 +52,11 @@ id_type!(
     /// One issued access token (the JWT `jti`).
     TokenId
 );
+id_type!(
+    /// A requested video.
+    VideoId
+);
+id_type!(
+    /// A batch of videos.
+    BatchId
+);

@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod auth;
 pub mod ids;
+pub mod jobs;
 pub mod repo;
 pub mod screen;
 pub mod validation;
+pub mod videos;
 
 pub use screen::ScreenRule;
 pub use validation::{

@@ -3,14 +3,17 @@
 pub mod accounts;
 mod connection;
 mod error;
+pub mod jobs;
 mod migrations;
 mod pool;
 pub mod quota_store;
 mod schema;
 pub mod testing;
+pub mod videos;
 
 pub use accounts::SqlAccounts;
 pub use connection::{AnyConnection, Backend};
 pub use error::DbError;
 pub use pool::{Database, DbConfig, PooledConn};
 pub use quota_store::SqlQuotaStore;
+pub use videos::SqlVideos;

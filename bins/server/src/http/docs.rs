@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, catalog, health};
+use super::{auth, catalog, health, quota, videos};
 
 const DESCRIPTION: &str = r#"The API platform of an AI video creator: authenticate, submit a video or a batch of
 videos described by a prompt, and follow them as they are scripted by an LLM, given visuals
@@ -62,6 +62,9 @@ impl Modify for BearerScheme {
     ),
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_user,
+        videos::create_video, videos::list_videos, videos::get_video, videos::cancel_video, videos::get_artifact,
+        videos::create_batch, videos::list_batches, videos::get_batch, videos::cancel_batch,
+        quota::get_quota, videos::usage,
         health::health, health::ready, catalog::list_errors,
     ),
     components(schemas(

@@ -103,15 +103,25 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
             info: None,
         },
     };
-    let db_down = database.status == "down";
     components.insert("database".to_owned(), database);
-    if db_down {
+    if let Some(url) = &state.config.redis_url {
+        components.insert("redis".to_owned(), redis_component(url.expose()).await);
+    }
+    if components.values().any(|c| c.status == "down") {
         let down: Vec<_> = components
             .iter()
             .filter(|(_, c)| c.status == "down")
             .map(|(n, _)| n.clone())
             .collect();
-        return Err(ApiError::new(ErrorCode::DatabaseUnavailable)
+        let code = if components
+            .get("database")
+            .is_some_and(|c| c.status == "down")
+        {
+            ErrorCode::DatabaseUnavailable
+        } else {
+            ErrorCode::ServiceUnavailable
+        };
+        return Err(ApiError::new(code)
             .message(format!("Not ready: {} down", down.join(", ")))
             .details(json!({ "components": components })));
     }
@@ -119,4 +129,36 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         status: "ready",
         components,
     })))
+}
+
+/// Pings Redis with a short deadline (the readiness probe must answer fast).
+async fn redis_component(url: &str) -> Component {
+    let ping = async {
+        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(|e| e.to_string())?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(std::time::Duration::from_millis(500), ping).await {
+        Ok(Ok(_)) => Component {
+            status: "up",
+            error: None,
+            info: None,
+        },
+        Ok(Err(e)) => Component {
+            status: "down",
+            error: Some(e),
+            info: None,
+        },
+        Err(_) => Component {
+            status: "down",
+            error: Some("timed out after 500 ms".into()),
+            info: None,
+        },
+    }
 }

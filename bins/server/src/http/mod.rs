@@ -8,6 +8,8 @@ pub mod docs;
 pub mod error;
 pub mod health;
 pub mod middleware;
+pub mod quota;
+pub mod videos;
 
 use actix_web::{App, HttpRequest, web};
 use ytvc_error_codes::ErrorCode;
@@ -37,6 +39,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         ))))
         .app_data(state)
         .configure(auth::configure)
+        .configure(videos::configure)
+        .service(quota::get_quota)
         .service(health::health)
         .service(health::ready)
         .service(catalog::list_errors)

@@ -1,0 +1,1007 @@
+//! The job queue of `ytvc-domain` ([`JobQueue`], [`BatchLeases`]) in the
+//! database, on SQLite and PostgreSQL.
+//!
+//! # Claiming
+//!
+//! - **PostgreSQL**: one statement,
+//!   `WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE state =
+//!   'available' AND run_at <= $now ORDER BY priority, run_at, id LIMIT $n
+//!   FOR UPDATE SKIP LOCKED) UPDATE jobs SET state = 'running', … FROM picked
+//!   WHERE jobs.id = picked.id RETURNING …`, in autocommit: the state
+//!   changes in the statement that locks the rows, concurrent claimers skip
+//!   each other's rows instead of waiting. (The CTE, not `WHERE id IN
+//!   (SELECT …)`: see `CLAIM_PG` for the planner trap that claims every job.)
+//! - **SQLite**: the same `UPDATE … RETURNING` (without the locking clause)
+//!   under `BEGIN IMMEDIATE`: one writer at a time, the others wait up to
+//!   the connection's `busy_timeout`.
+//!
+//! Both use the partial index `jobs_claim_idx (priority, run_at, id) WHERE
+//! state = 'available'`. The claim commits at once; the job runs outside any
+//! transaction.
+//!
+//! # Fencing
+//!
+//! Every claim increments `fencing_token`; every worker write (heartbeat,
+//! complete, fail, cancelled) is an `UPDATE … WHERE id = ? AND
+//! fencing_token = ? AND state = 'running'` and reports
+//! [`JobError::LeaseLost`] when it matched no row. A lease that expired but
+//! was not reaped yet can still be renewed or finished by its holder (no one
+//! else has the job); once the reaper moved the job on, the old token is
+//! dead for good.
+//!
+//! Timestamps are UTC `TIMESTAMP`, truncated to microseconds (PostgreSQL's
+//! precision), always computed in Rust from the caller's `now` (never the
+//! database clock), so a manual clock drives every rule.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use ytvc_domain::jobs::{
+    BatchLease, BatchLeases, CancelOutcome, ClaimedJob, FailOutcome, Heartbeat, JobCounts,
+    JobError, JobId, JobQueue, JobRecord, JobState, NewJob, ReapOutcome, RetryPolicy,
+};
+use ytvc_domain::repo::RepoError;
+
+use crate::quota_store::write_transaction;
+use crate::{AnyConnection, Database, DbError};
+
+/// The diesel schema of the `jobs` table (migration `000005_jobs`) and of
+/// the lease columns of `batches` (migration `000004_videos`).
+pub mod schema {
+    diesel::table! {
+        /// The job queue: the columns the query builder touches (diesel's
+        /// default limit is 16 columns; `base_priority`, `heartbeat_at`,
+        /// `created_at` and `started_at` are written and read with raw SQL).
+        jobs (id) {
+            /// Job id (hyphenated UUID).
+            id -> Text,
+            /// The video (`videos.id`); unique.
+            video_id -> Text,
+            /// `available`, `running`, `completed`, `failed`, `cancelled`.
+            state -> Text,
+            /// Current priority (1 first).
+            priority -> Integer,
+            /// Earliest next claim.
+            run_at -> Timestamp,
+            /// The ageing clock.
+            aged_at -> Timestamp,
+            /// Claims so far.
+            attempts -> Integer,
+            /// Claims allowed.
+            max_attempts -> Integer,
+            /// Grows on every claim.
+            fencing_token -> BigInt,
+            /// Worker holding the lease.
+            lease_owner -> Nullable<Text>,
+            /// End of the lease.
+            lease_until -> Nullable<Timestamp>,
+            /// A cancel arrived while running.
+            cancel_requested -> Bool,
+            /// Error code of the latest failure.
+            last_error -> Nullable<Text>,
+            /// Last change.
+            updated_at -> Timestamp,
+            /// Terminal state reached.
+            finished_at -> Nullable<Timestamp>,
+        }
+    }
+
+    diesel::table! {
+        /// The dispatch-lease columns of `batches`.
+        batches (id) {
+            /// Batch id.
+            id -> Text,
+            /// Instance holding the dispatch lease.
+            lease_owner -> Nullable<Text>,
+            /// End of the lease.
+            lease_until -> Nullable<Timestamp>,
+            /// Grows on every acquisition.
+            fencing_token -> BigInt,
+            /// Last change.
+            updated_at -> Timestamp,
+        }
+    }
+}
+
+use schema::{batches as b, jobs as j};
+
+/// `last_error` of a job the reaper failed or cancelled.
+pub const LEASE_EXPIRED: &str = "lease_expired";
+
+const AVAILABLE: &str = "available";
+const RUNNING: &str = "running";
+const COMPLETED: &str = "completed";
+const FAILED: &str = "failed";
+const CANCELLED: &str = "cancelled";
+
+/// A uniform sample in `[0, 1)` for the backoff jitter.
+pub type JitterSource = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+/// The SQL [`JobQueue`] (and [`BatchLeases`]) over a [`Database`] pool.
+///
+/// Each method checks a connection out of the pool and runs one short
+/// statement or transaction. To enqueue inside a transaction of your own
+/// (with the video row and the quota reservation), use [`enqueue_in`].
+#[derive(Clone)]
+pub struct SqlJobQueue {
+    db: Database,
+    policy: RetryPolicy,
+    jitter: JitterSource,
+}
+
+impl std::fmt::Debug for SqlJobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlJobQueue")
+            .field("db", &self.db)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlJobQueue {
+    /// A queue over `db` (migrated) retrying by `policy`, with random jitter.
+    #[must_use]
+    pub fn new(db: Database, policy: RetryPolicy) -> Self {
+        Self {
+            db,
+            policy,
+            jitter: Arc::new(random_unit),
+        }
+    }
+
+    /// Replaces the jitter source (e.g. `Arc::new(|| 1.0)` in tests, for
+    /// the full, deterministic backoff).
+    #[must_use]
+    pub fn with_jitter(mut self, jitter: JitterSource) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// The database it uses.
+    #[must_use]
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    fn conn(&self) -> Result<crate::PooledConn, JobError> {
+        self.db.conn().map_err(job_err)
+    }
+}
+
+/// Inserts `job` (state `available`) on `conn`, inside the caller's
+/// transaction if one is open — so the server creates the video, its
+/// quota reservation and its job atomically:
+///
+/// ```no_run
+/// # use ytvc_persistence::{Database, DbError, jobs::enqueue_in, quota_store::write_transaction};
+/// # use ytvc_domain::jobs::NewJob;
+/// # fn f(db: &Database, job: &NewJob) -> Result<(), DbError> {
+/// let mut conn = db.conn()?;
+/// write_transaction(&mut conn, |conn| {
+///     // insert the video row, reserve the quota (reserve_in), then:
+///     enqueue_in(conn, job)
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// `created_at` and the ageing clock start at `job.run_at`: a delayed job
+/// does not age before it may run.
+///
+/// # Errors
+/// [`DbError::Constraint`] when the video already has a job, the id is
+/// taken or the video does not exist; other database errors. On PostgreSQL
+/// a failed statement aborts the caller's transaction: roll back.
+pub fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<JobId, DbError> {
+    let at = naive(job.run_at);
+    let id = job.id.to_string();
+    let priority = i32::from(job.priority.max(1));
+    let max_attempts = i32::try_from(job.max_attempts.max(1)).unwrap_or(i32::MAX);
+    match conn {
+        AnyConnection::Postgresql(pg) => diesel::sql_query(INSERT)
+            .bind::<Text, _>(&id)
+            .bind::<Text, _>(&job.video_id)
+            .bind::<Integer, _>(priority)
+            .bind::<Timestamp, _>(at)
+            .bind::<Integer, _>(max_attempts)
+            .execute(pg)?,
+        AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(INSERT))
+            .bind::<Text, _>(&id)
+            .bind::<Text, _>(&job.video_id)
+            .bind::<Integer, _>(priority)
+            .bind::<Timestamp, _>(at)
+            .bind::<Integer, _>(max_attempts)
+            .execute(lite)?,
+    };
+    Ok(job.id)
+}
+
+impl JobQueue for SqlJobQueue {
+    fn enqueue(&self, job: &NewJob) -> Result<JobId, JobError> {
+        let mut conn = self.conn()?;
+        write(&mut conn, |conn| enqueue_in(conn, job)).map_err(job_err)
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        limit: u32,
+        lease: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ClaimedJob>, JobError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn()?;
+        let until = naive(now + lease);
+        let now = naive(now);
+        let limit = i64::from(limit);
+        let mut rows: Vec<ClaimRow> = match &mut *conn {
+            AnyConnection::Postgresql(pg) => diesel::sql_query(CLAIM_PG)
+                .bind::<Text, _>(worker)
+                .bind::<Timestamp, _>(until)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load(pg)
+                .map_err(db_err)?,
+            AnyConnection::Sqlite(_) => write(&mut conn, |conn| {
+                let AnyConnection::Sqlite(lite) = conn else {
+                    unreachable!("matched SQLite above")
+                };
+                Ok(diesel::sql_query(sqlite_sql(CLAIM_SQLITE))
+                    .bind::<Text, _>(worker)
+                    .bind::<Timestamp, _>(until)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<BigInt, _>(limit)
+                    .load(lite)?)
+            })
+            .map_err(job_err)?,
+        };
+        // RETURNING has no order: hand them out in claim order.
+        rows.sort_by(|a, b| (a.priority, a.run_at, &a.id).cmp(&(b.priority, b.run_at, &b.id)));
+        rows.into_iter().map(ClaimRow::into_claimed).collect()
+    }
+
+    fn heartbeat(
+        &self,
+        job: JobId,
+        token: i64,
+        lease: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Heartbeat, JobError> {
+        let mut conn = self.conn()?;
+        let until = naive(now + lease);
+        let now = naive(now);
+        let id = job.to_string();
+        let rows: Vec<HeartbeatRow> = write(&mut conn, |conn| {
+            Ok(match conn {
+                AnyConnection::Postgresql(pg) => diesel::sql_query(HEARTBEAT)
+                    .bind::<Timestamp, _>(until)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Text, _>(&id)
+                    .bind::<BigInt, _>(token)
+                    .load(pg)?,
+                AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(HEARTBEAT))
+                    .bind::<Timestamp, _>(until)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Text, _>(&id)
+                    .bind::<BigInt, _>(token)
+                    .load(lite)?,
+            })
+        })
+        .map_err(job_err)?;
+        match rows.first() {
+            Some(row) => Ok(Heartbeat {
+                lease_until: until.and_utc(),
+                cancel_requested: row.cancel_requested,
+            }),
+            None => Err(lost_or_missing(&mut conn, &id)),
+        }
+    }
+
+    fn complete(&self, job: JobId, token: i64, now: DateTime<Utc>) -> Result<(), JobError> {
+        self.finish(job, token, COMPLETED, None, now)
+    }
+
+    fn fail(
+        &self,
+        job: JobId,
+        token: i64,
+        error_code: &str,
+        retryable: bool,
+        now: DateTime<Utc>,
+    ) -> Result<FailOutcome, JobError> {
+        let mut conn = self.conn()?;
+        let id = job.to_string();
+        let jitter = (self.jitter)();
+        let policy = self.policy;
+        let at = naive(now);
+        let outcome = write(&mut conn, |conn| {
+            // Read under the token; the guarded UPDATE below re-checks it,
+            // so a takeover in between (PostgreSQL, no transaction) only
+            // makes the UPDATE match nothing.
+            let Some((attempts, max_attempts, cancel)) = j::table
+                .filter(held(&id, token))
+                .select((j::attempts, j::max_attempts, j::cancel_requested))
+                .first::<(i32, i32, bool)>(conn)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let attempts = u32::try_from(attempts).unwrap_or(0);
+            let max_attempts = u32::try_from(max_attempts).unwrap_or(1);
+            let target = j::table.filter(held(&id, token));
+            let outcome = if cancel {
+                FailOutcome::Cancelled
+            } else if RetryPolicy::should_retry(attempts, max_attempts, retryable) {
+                FailOutcome::Retry {
+                    run_at: naive(now + policy.backoff(attempts, jitter)).and_utc(),
+                }
+            } else {
+                FailOutcome::Failed
+            };
+            let changed = match outcome {
+                FailOutcome::Retry { run_at } => diesel::update(target)
+                    .set((
+                        j::state.eq(AVAILABLE),
+                        j::run_at.eq(naive(run_at)),
+                        j::lease_owner.eq(None::<String>),
+                        j::lease_until.eq(None::<NaiveDateTime>),
+                        j::last_error.eq(error_code),
+                        j::updated_at.eq(at),
+                    ))
+                    .execute(conn)?,
+                FailOutcome::Failed | FailOutcome::Cancelled => diesel::update(target)
+                    .set((
+                        j::state.eq(if cancel { CANCELLED } else { FAILED }),
+                        j::lease_owner.eq(None::<String>),
+                        j::lease_until.eq(None::<NaiveDateTime>),
+                        j::last_error.eq(error_code),
+                        j::finished_at.eq(at),
+                        j::updated_at.eq(at),
+                    ))
+                    .execute(conn)?,
+            };
+            Ok((changed == 1).then_some(outcome))
+        })
+        .map_err(job_err)?;
+        outcome.ok_or_else(|| lost_or_missing(&mut conn, &id))
+    }
+
+    fn cancelled(&self, job: JobId, token: i64, now: DateTime<Utc>) -> Result<(), JobError> {
+        self.finish(job, token, CANCELLED, None, now)
+    }
+
+    fn cancel(&self, job: JobId, now: DateTime<Utc>) -> Result<CancelOutcome, JobError> {
+        let mut conn = self.conn()?;
+        let id = job.to_string();
+        let at = naive(now);
+        // A concurrent fail() may move the job from running back to
+        // available between the two updates (PostgreSQL); try again then.
+        for _ in 0..5 {
+            let outcome = write(&mut conn, |conn| {
+                let queued =
+                    diesel::update(j::table.filter(j::id.eq(&id).and(j::state.eq(AVAILABLE))))
+                        .set((
+                            j::state.eq(CANCELLED),
+                            j::finished_at.eq(at),
+                            j::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                if queued == 1 {
+                    return Ok(Some(CancelOutcome::Cancelled));
+                }
+                let running =
+                    diesel::update(j::table.filter(j::id.eq(&id).and(j::state.eq(RUNNING))))
+                        .set((j::cancel_requested.eq(true), j::updated_at.eq(at)))
+                        .execute(conn)?;
+                if running == 1 {
+                    return Ok(Some(CancelOutcome::Requested));
+                }
+                let state: Option<String> =
+                    j::table.find(&id).select(j::state).first(conn).optional()?;
+                match state.as_deref().map(JobState::parse) {
+                    None => Err(DbError::NotFound),
+                    Some(Some(s)) if s.is_terminal() => Ok(Some(CancelOutcome::AlreadyFinished(s))),
+                    Some(Some(_)) => Ok(None),
+                    Some(None) => Err(DbError::Query(format!("job {id}: unknown state {state:?}"))),
+                }
+            });
+            match outcome {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) => {}
+                Err(DbError::NotFound) => return Err(JobError::NotFound),
+                Err(e) => return Err(job_err(e)),
+            }
+        }
+        Err(JobError::Repo(RepoError::Conflict(format!(
+            "job {id} kept changing state during cancel"
+        ))))
+    }
+
+    fn reap_expired(&self, now: DateTime<Utc>) -> Result<ReapOutcome, JobError> {
+        let mut conn = self.conn()?;
+        let at = naive(now);
+        write(&mut conn, |conn| {
+            let expired = || j::state.eq(RUNNING).and(j::lease_until.lt(at));
+            let cleared = || {
+                (
+                    j::lease_owner.eq(None::<String>),
+                    j::lease_until.eq(None::<NaiveDateTime>),
+                    j::updated_at.eq(at),
+                )
+            };
+            let cancelled =
+                diesel::update(j::table.filter(expired().and(j::cancel_requested.eq(true))))
+                    .set((
+                        j::state.eq(CANCELLED),
+                        j::last_error.eq(LEASE_EXPIRED),
+                        j::finished_at.eq(at),
+                        cleared(),
+                    ))
+                    .execute(conn)?;
+            let failed = diesel::update(
+                j::table.filter(
+                    expired()
+                        .and(j::cancel_requested.eq(false))
+                        .and(j::attempts.ge(j::max_attempts)),
+                ),
+            )
+            .set((
+                j::state.eq(FAILED),
+                j::last_error.eq(LEASE_EXPIRED),
+                j::finished_at.eq(at),
+                cleared(),
+            ))
+            .execute(conn)?;
+            let requeued = diesel::update(
+                j::table.filter(
+                    expired()
+                        .and(j::cancel_requested.eq(false))
+                        .and(j::attempts.lt(j::max_attempts)),
+                ),
+            )
+            .set((
+                j::state.eq(AVAILABLE),
+                j::run_at.eq(at),
+                j::last_error.eq(LEASE_EXPIRED),
+                cleared(),
+            ))
+            .execute(conn)?;
+            Ok(ReapOutcome {
+                requeued: requeued as u64,
+                failed: failed as u64,
+                cancelled: cancelled as u64,
+            })
+        })
+        .map_err(job_err)
+    }
+
+    fn age_priorities(&self, now: DateTime<Utc>, interval: TimeDelta) -> Result<u64, JobError> {
+        let mut conn = self.conn()?;
+        let at = naive(now);
+        let due = naive(now - interval.max(TimeDelta::zero()));
+        write(&mut conn, |conn| {
+            Ok(diesel::update(
+                j::table.filter(
+                    j::state
+                        .eq(AVAILABLE)
+                        .and(j::priority.gt(1))
+                        .and(j::aged_at.le(due)),
+                ),
+            )
+            .set((
+                j::priority.eq(j::priority - 1),
+                j::aged_at.eq(at),
+                j::updated_at.eq(at),
+            ))
+            .execute(conn)? as u64)
+        })
+        .map_err(job_err)
+    }
+
+    fn counts(&self) -> Result<JobCounts, JobError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, i64)> = j::table
+            .group_by(j::state)
+            .select((j::state, count_star()))
+            .load(&mut *conn)
+            .map_err(db_err)?;
+        let mut counts = JobCounts::default();
+        for (state, n) in rows {
+            let state = JobState::parse(&state)
+                .ok_or_else(|| corrupt(format!("unknown job state {state:?}")))?;
+            counts.add(state, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+
+    fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
+        let mut conn = self.conn()?;
+        select_record(&mut conn, "id", &job.to_string())
+    }
+
+    fn find_by_video(&self, video_id: &str) -> Result<Option<JobRecord>, JobError> {
+        let mut conn = self.conn()?;
+        select_record(&mut conn, "video_id", video_id)
+    }
+}
+
+/// The job whose `column` (`id` or `video_id`, both unique) is `value`.
+fn select_record(
+    conn: &mut AnyConnection,
+    column: &str,
+    value: &str,
+) -> Result<Option<JobRecord>, JobError> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE {column} = $1");
+    let rows: Vec<JobRow> = match conn {
+        AnyConnection::Postgresql(pg) => diesel::sql_query(sql)
+            .bind::<Text, _>(value)
+            .load(pg)
+            .map_err(db_err)?,
+        AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(&sql))
+            .bind::<Text, _>(value)
+            .load(lite)
+            .map_err(db_err)?,
+    };
+    rows.into_iter().next().map(JobRow::into_record).transpose()
+}
+
+impl SqlJobQueue {
+    /// A guarded move from `running` to a terminal state.
+    fn finish(
+        &self,
+        job: JobId,
+        token: i64,
+        state: &str,
+        error_code: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), JobError> {
+        let mut conn = self.conn()?;
+        let id = job.to_string();
+        let at = naive(now);
+        let changed = write(&mut conn, |conn| {
+            Ok(diesel::update(j::table.filter(held(&id, token)))
+                .set((
+                    j::state.eq(state),
+                    j::lease_owner.eq(None::<String>),
+                    j::lease_until.eq(None::<NaiveDateTime>),
+                    j::last_error.eq(error_code),
+                    j::finished_at.eq(at),
+                    j::updated_at.eq(at),
+                ))
+                .execute(conn)?)
+        })
+        .map_err(job_err)?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(lost_or_missing(&mut conn, &id))
+        }
+    }
+}
+
+impl BatchLeases for SqlJobQueue {
+    fn acquire_batch_lease(
+        &self,
+        batch_id: &str,
+        owner: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BatchLease>, JobError> {
+        let mut conn = self.conn()?;
+        let until = naive(now + ttl);
+        let at = naive(now);
+        let rows: Vec<TokenRow> = write(&mut conn, |conn| {
+            Ok(match conn {
+                AnyConnection::Postgresql(pg) => diesel::sql_query(ACQUIRE_BATCH)
+                    .bind::<Text, _>(owner)
+                    .bind::<Timestamp, _>(until)
+                    .bind::<Timestamp, _>(at)
+                    .bind::<Text, _>(batch_id)
+                    .load(pg)?,
+                AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(ACQUIRE_BATCH))
+                    .bind::<Text, _>(owner)
+                    .bind::<Timestamp, _>(until)
+                    .bind::<Timestamp, _>(at)
+                    .bind::<Text, _>(batch_id)
+                    .load(lite)?,
+            })
+        })
+        .map_err(job_err)?;
+        if let Some(row) = rows.first() {
+            return Ok(Some(BatchLease {
+                fencing_token: row.fencing_token,
+                lease_until: until.and_utc(),
+            }));
+        }
+        if batch_exists(&mut conn, batch_id)? {
+            Ok(None)
+        } else {
+            Err(JobError::NotFound)
+        }
+    }
+
+    fn renew_batch_lease(
+        &self,
+        batch_id: &str,
+        token: i64,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<BatchLease, JobError> {
+        let mut conn = self.conn()?;
+        let until = naive(now + ttl);
+        let at = naive(now);
+        let changed = write(&mut conn, |conn| {
+            Ok(diesel::update(b::table.filter(batch_held(batch_id, token)))
+                .set((b::lease_until.eq(until), b::updated_at.eq(at)))
+                .execute(conn)?)
+        })
+        .map_err(job_err)?;
+        if changed == 1 {
+            Ok(BatchLease {
+                fencing_token: token,
+                lease_until: until.and_utc(),
+            })
+        } else if batch_exists(&mut conn, batch_id)? {
+            Err(JobError::LeaseLost)
+        } else {
+            Err(JobError::NotFound)
+        }
+    }
+
+    fn release_batch_lease(&self, batch_id: &str, token: i64) -> Result<(), JobError> {
+        let mut conn = self.conn()?;
+        let changed = write(&mut conn, |conn| {
+            Ok(diesel::update(b::table.filter(batch_held(batch_id, token)))
+                .set((
+                    b::lease_owner.eq(None::<String>),
+                    b::lease_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?)
+        })
+        .map_err(job_err)?;
+        if changed == 1 {
+            Ok(())
+        } else if batch_exists(&mut conn, batch_id)? {
+            Err(JobError::LeaseLost)
+        } else {
+            Err(JobError::NotFound)
+        }
+    }
+}
+
+/// Whether the batch dispatch lease of `batch_id` is still held under
+/// `token`, checked on the caller's connection — e.g. first thing in a
+/// transaction that writes about the batch (on PostgreSQL with the row
+/// locked `FOR UPDATE` until the caller's commit, so the lease cannot be
+/// taken over before the writes land; on SQLite the caller's `BEGIN
+/// IMMEDIATE` excludes other writers). A lease that expired but was not
+/// taken over yet still counts as held (no one else has it).
+///
+/// # Errors
+/// Database errors.
+pub fn batch_lease_held_in(
+    conn: &mut AnyConnection,
+    batch_id: &str,
+    token: i64,
+) -> Result<bool, DbError> {
+    let query = b::table.filter(batch_held(batch_id, token)).select(b::id);
+    let found = match conn {
+        AnyConnection::Postgresql(pg) => query.for_update().first::<String>(pg).optional()?,
+        AnyConnection::Sqlite(lite) => query.first::<String>(lite).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+// ---------------------------------------------------------------------------
+// SQL and rows.
+
+/// `$1` id, `$2` video, `$3` priority, `$4` run_at (also enqueue time),
+/// `$5` max attempts.
+const INSERT: &str = "\
+INSERT INTO jobs (id, video_id, state, priority, base_priority, run_at, aged_at, \
+    attempts, max_attempts, fencing_token, cancel_requested, created_at, updated_at) \
+VALUES ($1, $2, 'available', $3, $3, $4, $4, 0, $5, 0, FALSE, $4, $4)";
+
+/// The claim on PostgreSQL: `$1` worker, `$2` lease end, `$3` now, `$4` limit.
+///
+/// The locking subquery is a `MATERIALIZED` CTE on purpose: written as
+/// `WHERE id IN (SELECT … LIMIT $4 FOR UPDATE SKIP LOCKED)` the planner may
+/// choose a nested-loop semi-join that re-runs the subquery for every outer
+/// row, and then each re-run (seeing the rows this statement already
+/// updated as locked) picks the next job — one statement claiming every
+/// available job whatever the limit. The CTE runs exactly once.
+const CLAIM_PG: &str = "\
+WITH picked AS MATERIALIZED ( \
+    SELECT id FROM jobs WHERE state = 'available' AND run_at <= $3 \
+    ORDER BY priority, run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+    fencing_token = fencing_token + 1, lease_owner = $1, lease_until = $2, \
+    heartbeat_at = $3, updated_at = $3, started_at = COALESCE(started_at, $3) \
+FROM picked WHERE jobs.id = picked.id \
+RETURNING jobs.id, jobs.video_id, jobs.priority, jobs.run_at, jobs.attempts, \
+    jobs.max_attempts, jobs.fencing_token, jobs.lease_until";
+
+/// The claim on SQLite (under `BEGIN IMMEDIATE`), same parameters. SQLite
+/// evaluates an uncorrelated `IN (SELECT …)` once, into a temporary table.
+const CLAIM_SQLITE: &str = "\
+UPDATE jobs SET state = 'running', attempts = attempts + 1, \
+    fencing_token = fencing_token + 1, lease_owner = $1, lease_until = $2, \
+    heartbeat_at = $3, updated_at = $3, started_at = COALESCE(started_at, $3) \
+WHERE state = 'available' AND id IN ( \
+    SELECT id FROM jobs WHERE state = 'available' AND run_at <= $3 \
+    ORDER BY priority, run_at, id LIMIT $4) \
+RETURNING id, video_id, priority, run_at, attempts, max_attempts, fencing_token, lease_until";
+
+/// `$1` lease end, `$2` now, `$3` job, `$4` token.
+const HEARTBEAT: &str = "\
+UPDATE jobs SET lease_until = $1, heartbeat_at = $2, updated_at = $2 \
+WHERE id = $3 AND fencing_token = $4 AND state = 'running' \
+RETURNING cancel_requested";
+
+/// `$1` owner, `$2` lease end, `$3` now, `$4` batch.
+const ACQUIRE_BATCH: &str = "\
+UPDATE batches SET lease_owner = $1, lease_until = $2, \
+    fencing_token = fencing_token + 1, updated_at = $3 \
+WHERE id = $4 AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < $3) \
+RETURNING fencing_token";
+
+/// SQLite spells numbered parameters `?N` (PostgreSQL `$N`); the statements
+/// contain no other `$`.
+fn sqlite_sql(pg: &str) -> String {
+    pg.replace('$', "?")
+}
+
+#[derive(QueryableByName)]
+struct ClaimRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    video_id: String,
+    #[diesel(sql_type = Integer)]
+    priority: i32,
+    #[diesel(sql_type = Timestamp)]
+    run_at: NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Integer)]
+    max_attempts: i32,
+    #[diesel(sql_type = BigInt)]
+    fencing_token: i64,
+    #[diesel(sql_type = Timestamp)]
+    lease_until: NaiveDateTime,
+}
+
+impl ClaimRow {
+    fn into_claimed(self) -> Result<ClaimedJob, JobError> {
+        Ok(ClaimedJob {
+            id: parse_id(&self.id)?,
+            video_id: self.video_id,
+            priority: priority_of(self.priority)?,
+            attempts: count_of(self.attempts, "attempts")?,
+            max_attempts: count_of(self.max_attempts, "max_attempts")?,
+            fencing_token: self.fencing_token,
+            lease_until: self.lease_until.and_utc(),
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct HeartbeatRow {
+    #[diesel(sql_type = Bool)]
+    cancel_requested: bool,
+}
+
+#[derive(QueryableByName)]
+struct TokenRow {
+    #[diesel(sql_type = BigInt)]
+    fencing_token: i64,
+}
+
+const RECORD_COLUMNS: &str = "id, video_id, state, priority, base_priority, run_at, \
+    aged_at, attempts, max_attempts, fencing_token, lease_owner, lease_until, \
+    cancel_requested, last_error, created_at, finished_at";
+
+#[derive(QueryableByName)]
+struct JobRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    video_id: String,
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = Integer)]
+    priority: i32,
+    #[diesel(sql_type = Integer)]
+    base_priority: i32,
+    #[diesel(sql_type = Timestamp)]
+    run_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    aged_at: NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Integer)]
+    max_attempts: i32,
+    #[diesel(sql_type = BigInt)]
+    fencing_token: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    lease_owner: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    lease_until: Option<NaiveDateTime>,
+    #[diesel(sql_type = Bool)]
+    cancel_requested: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_error: Option<String>,
+    #[diesel(sql_type = Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    finished_at: Option<NaiveDateTime>,
+}
+
+impl JobRow {
+    fn into_record(self) -> Result<JobRecord, JobError> {
+        Ok(JobRecord {
+            id: parse_id(&self.id)?,
+            video_id: self.video_id,
+            state: JobState::parse(&self.state)
+                .ok_or_else(|| corrupt(format!("unknown job state {:?}", self.state)))?,
+            priority: priority_of(self.priority)?,
+            base_priority: priority_of(self.base_priority)?,
+            run_at: self.run_at.and_utc(),
+            aged_at: self.aged_at.and_utc(),
+            attempts: count_of(self.attempts, "attempts")?,
+            max_attempts: count_of(self.max_attempts, "max_attempts")?,
+            fencing_token: self.fencing_token,
+            lease_owner: self.lease_owner,
+            lease_until: self.lease_until.map(|t| t.and_utc()),
+            cancel_requested: self.cancel_requested,
+            last_error: self.last_error,
+            created_at: self.created_at.and_utc(),
+            finished_at: self.finished_at.map(|t| t.and_utc()),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+/// The guard of every worker write.
+#[allow(clippy::type_complexity)]
+fn held(
+    id: &str,
+    token: i64,
+) -> diesel::dsl::And<
+    diesel::dsl::And<diesel::dsl::Eq<j::id, &str>, diesel::dsl::Eq<j::fencing_token, i64>>,
+    diesel::dsl::Eq<j::state, &'static str>,
+> {
+    j::id
+        .eq(id)
+        .and(j::fencing_token.eq(token))
+        .and(j::state.eq(RUNNING))
+}
+
+#[allow(clippy::type_complexity)]
+fn batch_held(
+    id: &str,
+    token: i64,
+) -> diesel::dsl::And<
+    diesel::dsl::And<diesel::dsl::Eq<b::id, &str>, diesel::dsl::Eq<b::fencing_token, i64>>,
+    diesel::dsl::IsNotNull<b::lease_owner>,
+> {
+    b::id
+        .eq(id)
+        .and(b::fencing_token.eq(token))
+        .and(b::lease_owner.is_not_null())
+}
+
+/// Runs a write: under `BEGIN IMMEDIATE` on SQLite (a deferred write could
+/// fail with a stale snapshot instead of waiting), directly on PostgreSQL
+/// (single guarded statements, or a read whose result the guarded write
+/// re-checks).
+fn write<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    match conn {
+        AnyConnection::Sqlite(_) => write_transaction(conn, f),
+        AnyConnection::Postgresql(_) => f(conn),
+    }
+}
+
+/// After a guarded write matched nothing: `NotFound` if the job does not
+/// exist, else `LeaseLost`.
+fn lost_or_missing(conn: &mut AnyConnection, id: &str) -> JobError {
+    match j::table
+        .find(id)
+        .select(j::id)
+        .first::<String>(conn)
+        .optional()
+    {
+        Ok(Some(_)) => JobError::LeaseLost,
+        Ok(None) => JobError::NotFound,
+        Err(e) => db_err(e),
+    }
+}
+
+fn batch_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, JobError> {
+    Ok(b::table
+        .find(id)
+        .select(b::id)
+        .first::<String>(conn)
+        .optional()
+        .map_err(db_err)?
+        .is_some())
+}
+
+fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    t.trunc_subsecs(6).naive_utc()
+}
+
+fn job_err(e: DbError) -> JobError {
+    match e {
+        DbError::NotFound => JobError::NotFound,
+        other => JobError::Repo(RepoError::from(other)),
+    }
+}
+
+fn db_err(e: diesel::result::Error) -> JobError {
+    job_err(DbError::from(e))
+}
+
+fn corrupt(message: String) -> JobError {
+    JobError::Repo(RepoError::Other(format!("corrupt job row: {message}")))
+}
+
+fn parse_id(raw: &str) -> Result<JobId, JobError> {
+    raw.parse()
+        .map_err(|_| corrupt(format!("job id {raw:?} is not a UUID")))
+}
+
+fn priority_of(raw: i32) -> Result<u8, JobError> {
+    u8::try_from(raw).map_err(|_| corrupt(format!("priority {raw}")))
+}
+
+fn count_of(raw: i32, what: &str) -> Result<u32, JobError> {
+    u32::try_from(raw).map_err(|_| corrupt(format!("{what} {raw}")))
+}
+
+/// A uniform sample in `[0, 1)` from 53 random bits of a v4 UUID (its low
+/// 62 bits are all random; version and variant bits sit above them).
+fn random_unit() -> f64 {
+    let bits = uuid::Uuid::new_v4().as_u128() & ((1_u128 << 53) - 1);
+    #[allow(clippy::cast_precision_loss)]
+    let sample = bits as f64 / (1_u64 << 53) as f64;
+    sample
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_placeholders() {
+        assert_eq!(
+            sqlite_sql("a = $1 AND b = $12"),
+            "a = ?1 AND b = ?12".to_owned()
+        );
+        assert!(!CLAIM_SQLITE.contains("FOR UPDATE"));
+        assert!(CLAIM_PG.contains("FOR UPDATE SKIP LOCKED"));
+    }
+
+    #[test]
+    fn jitter_is_a_unit_sample() {
+        for _ in 0..1000 {
+            let x = random_unit();
+            assert!((0.0..1.0).contains(&x), "{x}");
+        }
+    }
+}
