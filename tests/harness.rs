@@ -133,6 +133,9 @@ impl TestApp {
         config.bind = "127.0.0.1:0".parse().expect("addr");
         config.database_url = ytvc_server::config::Secret::new(test_db.url().to_owned());
         config.http_workers = 1;
+        // Videos stay queued unless a test asks for the worker.
+        config.worker_enabled = false;
+        config.worker_poll = Duration::from_millis(20);
         config.shutdown_timeout = Duration::from_secs(1);
         tweak(&mut config);
         let log = if std::env::var_os("YTVC_TEST_LOG").is_some() {

@@ -2,5 +2,6 @@
 
 mod auth;
 mod foundation;
+mod pipeline;
 mod ratelimits;
 mod videos;

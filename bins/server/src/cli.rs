@@ -23,8 +23,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API (the default).
-    Serve,
+    /// Serve the API (the default), with the in-process worker.
+    Serve {
+        /// Serve the API only; run workers separately (`ytvc-server worker`).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run a worker only (no HTTP): claims jobs and runs the pipeline.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document (JSON) and exit.
@@ -76,8 +82,10 @@ pub fn main() -> std::process::ExitCode {
     };
     let log = telemetry::logger(config.log_format, config.log_level);
     let result = actix_web::rt::System::new().block_on(async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => {
+        match cli.command.unwrap_or(Command::Serve { no_worker: false }) {
+            Command::Serve { no_worker } => {
+                let mut config = config;
+                config.worker_enabled = !no_worker;
                 let app = Application::build(config, log.clone()).await?;
                 app.run_until_stopped().await?;
                 Ok(())
@@ -88,6 +96,7 @@ pub fn main() -> std::process::ExitCode {
                 Ok(())
             }
             Command::Openapi => Ok(()),
+            Command::Worker => run_worker(config, log).await,
             Command::User(UserCommand::Create { email, admin, plan }) => {
                 create_user(config, log, &email, admin, &plan).await
             }
@@ -153,5 +162,24 @@ async fn create_user(
         "{}",
         serde_json::json!({ "id": user.id.to_string(), "email": user.email.as_str(), "role": user.role.as_str(), "plan": user.plan.as_str() })
     );
+    Ok(())
+}
+
+/// `worker`: the worker alone, until SIGINT/SIGTERM (then a graceful drain).
+async fn run_worker(config: Config, log: slog::Logger) -> anyhow::Result<()> {
+    let db = connect_database(&config).await?;
+    let services =
+        crate::startup::Services::build(&config, &log, &db, crate::clock::AppClock::system())
+            .await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(services.worker.run(stopped));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    slog::info!(log, "signal received: stopping the worker");
+    let _ = stop.send(true);
+    let _ = task.await;
     Ok(())
 }

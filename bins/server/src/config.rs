@@ -111,6 +111,16 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// The plan catalog.
     pub plans: ytvc_quota::Plans,
+    /// Jobs one worker runs at once.
+    pub worker_concurrency: usize,
+    /// Job lease length.
+    pub job_lease: Duration,
+    /// Pause between claims on an empty queue.
+    pub worker_poll: Duration,
+    /// Injected media faults (tests and drills).
+    pub media_faults: Option<String>,
+    /// Whether `serve` runs the in-process worker (`--no-worker` turns it off).
+    pub worker_enabled: bool,
 }
 
 /// The signing algorithm of access tokens.
@@ -563,6 +573,13 @@ impl Config {
                 .map(|f| f.plans)
                 .map_err(|e| format!("invalid plans file {s}: {e}"))
         });
+        let worker_concurrency = src.get("worker_concurrency", 2, number(1..=64));
+        let job_lease = Duration::from_secs(src.get("job_lease_secs", 30, number(2..=3600)));
+        let worker_poll =
+            Duration::from_millis(src.get("worker_poll_ms", 250, number(10..=60_000)));
+        let media_faults = src.get("media_faults", None, |s| {
+            ytvc_media_clients::Flaky::<()>::parse_faults(s).map(|_| Some(s.to_owned()))
+        });
         if algorithm != JwtAlgorithm::Hs256
             && (private_key_file.is_none() || public_key_file.is_none())
         {
@@ -615,6 +632,11 @@ impl Config {
             auth_ip_limit_per_minute,
             trust_forwarded_for,
             plans,
+            worker_concurrency,
+            job_lease,
+            worker_poll,
+            media_faults,
+            worker_enabled: true,
         })
     }
 

@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 /// A bound, ready-to-run server.
 pub struct Application {
+    worker: Option<crate::worker::Worker>,
     server: Server,
     port: u16,
     state: web::Data<AppState>,
@@ -64,6 +65,8 @@ pub struct Services {
     pub quota: Arc<ytvc_quota::QuotaManager<ytvc_persistence::SqlQuotaStore, AppClock>>,
     /// Job retries.
     pub retry: ytvc_domain::jobs::RetryPolicy,
+    /// The worker (started by `serve` unless disabled, or by `worker`).
+    pub worker: crate::worker::Worker,
 }
 
 impl Services {
@@ -128,6 +131,23 @@ impl Services {
             ytvc_persistence::SqlQuotaStore::new(db.clone()),
             clock.clone(),
         ));
+        let retry = ytvc_domain::jobs::RetryPolicy::default();
+        let worker = crate::worker::Worker::new(
+            format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry)),
+            Arc::new(ytvc_persistence::SqlVideos::new(db.clone())),
+            pipeline(config)?,
+            clock.clone(),
+            retry,
+            crate::worker::WorkerSettings {
+                concurrency: config.worker_concurrency,
+                lease: config.job_lease,
+                poll: config.worker_poll,
+                drain: config.shutdown_timeout,
+                ..crate::worker::WorkerSettings::default()
+            },
+            log.new(slog::o!("component" => "worker")),
+        );
         Ok(Self {
             clock,
             auth,
@@ -135,9 +155,44 @@ impl Services {
             limits,
             videos,
             quota,
-            retry: ytvc_domain::jobs::RetryPolicy::default(),
+            retry,
+            worker,
         })
     }
+}
+
+/// The media pipeline of the configured provider.
+///
+/// # Errors
+/// A provider that is not available, or a bad fault specification.
+pub fn pipeline(config: &Config) -> anyhow::Result<ytvc_domain::pipeline::Pipeline> {
+    use crate::config::MediaProvider;
+    use ytvc_domain::pipeline::Pipeline;
+    let local = ytvc_media_clients::LocalProvider::new(config.data_dir.join("artifacts"));
+    match config.media_provider {
+        MediaProvider::Local => match &config.media_faults {
+            None => Ok(Pipeline::with_provider(Arc::new(local))),
+            Some(spec) => {
+                let faults = ytvc_media_clients::Flaky::<()>::parse_faults(spec)
+                    .map_err(anyhow::Error::msg)?;
+                Ok(Pipeline::with_provider(Arc::new(
+                    ytvc_media_clients::Flaky::new(local).with_faults(faults),
+                )))
+            }
+        },
+        other => anyhow::bail!(
+            "YTVC_MEDIA_PROVIDER={}: this build ships only the offline `local` provider; the Google adapters are not implemented yet",
+            format!("{other:?}").to_lowercase()
+        ),
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "ytvc".into())
 }
 
 impl Application {
@@ -180,6 +235,7 @@ impl Application {
             videos: services.videos,
             quota: services.quota,
             retry: services.retry,
+            worker_stats: config.worker_enabled.then(|| services.worker.stats()),
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))
@@ -188,7 +244,9 @@ impl Application {
         if config.http_workers > 0 {
             server = server.workers(config.http_workers);
         }
+        let worker = config.worker_enabled.then_some(services.worker);
         Ok(Self {
+            worker,
             server: server.run(),
             port,
             state,
@@ -220,7 +278,13 @@ impl Application {
     /// An I/O error of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let log = self.state.log.clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stopped)));
         let result = self.server.await;
+        let _ = stop.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
         slog::info!(log, "stopped");
         result
     }

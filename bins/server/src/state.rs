@@ -44,6 +44,8 @@ pub struct AppState {
     pub quota: Arc<QuotaManager<SqlQuotaStore, AppClock>>,
     /// How failed jobs are retried.
     pub retry: RetryPolicy,
+    /// The in-process worker's counters, when it runs here.
+    pub worker_stats: Option<Arc<crate::worker::WorkerStats>>,
 }
 
 impl AppState {

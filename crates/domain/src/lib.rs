@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod auth;
 pub mod ids;
 pub mod jobs;
+pub mod media;
+pub mod pipeline;
 pub mod repo;
 pub mod screen;
 pub mod validation;

@@ -648,3 +648,75 @@ mod tests {
         assert!(VideoStatus::Completed.is_final() && !VideoStatus::Processing.is_final());
     }
 }
+
+/// How one run of a video's job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// The artifact set is complete; `manifest` is stored on the video.
+    Completed {
+        /// The manifest (JSON).
+        manifest: serde_json::Value,
+    },
+    /// The owner cancelled it; the partial artifacts are gone.
+    Cancelled,
+    /// The run failed with a catalog code.
+    Failed {
+        /// The catalog code (e.g. `LLM_001`).
+        code: String,
+        /// A client-safe message.
+        message: String,
+        /// Whether another attempt may succeed.
+        retryable: bool,
+    },
+}
+
+/// What finishing a run did to the video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Completed; its reservation is committed.
+    Completed,
+    /// Will run again later (backoff).
+    Retrying,
+    /// Failed for good; its reservation is released.
+    Failed,
+    /// Cancelled; its reservation is released.
+    Cancelled,
+}
+
+/// The worker's side of the video store: each call is one transaction that
+/// is refused (`Ok(None)`) when the worker's lease (`token`) is no longer the
+/// job's, so a worker that lost its lease never overwrites the rerun.
+pub trait VideoRuns: Send + Sync {
+    /// Marks the video processing for this run and returns it; `None` when
+    /// the lease is lost or the video was cancelled meanwhile.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn start_run(
+        &self,
+        job: &crate::jobs::ClaimedJob,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Video>, RepoError>;
+
+    /// Records the outcome: the job's state, the video's state, the quota
+    /// (commit on completion, release on final failure or cancellation) and
+    /// the batch's status, atomically. `None` when the lease is lost.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn finish_run(
+        &self,
+        job: &crate::jobs::ClaimedJob,
+        outcome: &RunOutcome,
+        policy: &RetryPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RunEnd>, RepoError>;
+
+    /// Brings videos in line with jobs the reaper ended (lease expired with
+    /// no attempts left → failed; cancel requested → cancelled), settling
+    /// their reservations; returns how many were fixed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn sync_orphans(&self, now: DateTime<Utc>) -> Result<usize, RepoError>;
+}

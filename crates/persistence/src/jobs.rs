@@ -323,54 +323,10 @@ impl JobQueue for SqlJobQueue {
         let id = job.to_string();
         let jitter = (self.jitter)();
         let policy = self.policy;
-        let at = naive(now);
         let outcome = write(&mut conn, |conn| {
-            // Read under the token; the guarded UPDATE below re-checks it,
-            // so a takeover in between (PostgreSQL, no transaction) only
-            // makes the UPDATE match nothing.
-            let Some((attempts, max_attempts, cancel)) = j::table
-                .filter(held(&id, token))
-                .select((j::attempts, j::max_attempts, j::cancel_requested))
-                .first::<(i32, i32, bool)>(conn)
-                .optional()?
-            else {
-                return Ok(None);
-            };
-            let attempts = u32::try_from(attempts).unwrap_or(0);
-            let max_attempts = u32::try_from(max_attempts).unwrap_or(1);
-            let target = j::table.filter(held(&id, token));
-            let outcome = if cancel {
-                FailOutcome::Cancelled
-            } else if RetryPolicy::should_retry(attempts, max_attempts, retryable) {
-                FailOutcome::Retry {
-                    run_at: naive(now + policy.backoff(attempts, jitter)).and_utc(),
-                }
-            } else {
-                FailOutcome::Failed
-            };
-            let changed = match outcome {
-                FailOutcome::Retry { run_at } => diesel::update(target)
-                    .set((
-                        j::state.eq(AVAILABLE),
-                        j::run_at.eq(naive(run_at)),
-                        j::lease_owner.eq(None::<String>),
-                        j::lease_until.eq(None::<NaiveDateTime>),
-                        j::last_error.eq(error_code),
-                        j::updated_at.eq(at),
-                    ))
-                    .execute(conn)?,
-                FailOutcome::Failed | FailOutcome::Cancelled => diesel::update(target)
-                    .set((
-                        j::state.eq(if cancel { CANCELLED } else { FAILED }),
-                        j::lease_owner.eq(None::<String>),
-                        j::lease_until.eq(None::<NaiveDateTime>),
-                        j::last_error.eq(error_code),
-                        j::finished_at.eq(at),
-                        j::updated_at.eq(at),
-                    ))
-                    .execute(conn)?,
-            };
-            Ok((changed == 1).then_some(outcome))
+            fail_in(
+                conn, &id, token, error_code, retryable, &policy, jitter, now,
+            )
         })
         .map_err(job_err)?;
         outcome.ok_or_else(|| lost_or_missing(&mut conn, &id))
@@ -567,21 +523,11 @@ impl SqlJobQueue {
     ) -> Result<(), JobError> {
         let mut conn = self.conn()?;
         let id = job.to_string();
-        let at = naive(now);
         let changed = write(&mut conn, |conn| {
-            Ok(diesel::update(j::table.filter(held(&id, token)))
-                .set((
-                    j::state.eq(state),
-                    j::lease_owner.eq(None::<String>),
-                    j::lease_until.eq(None::<NaiveDateTime>),
-                    j::last_error.eq(error_code),
-                    j::finished_at.eq(at),
-                    j::updated_at.eq(at),
-                ))
-                .execute(conn)?)
+            finish_in(conn, &id, token, state, error_code, now)
         })
         .map_err(job_err)?;
-        if changed == 1 {
+        if changed {
             Ok(())
         } else {
             Err(lost_or_missing(&mut conn, &id))
@@ -901,6 +847,111 @@ fn batch_held(
         .eq(id)
         .and(b::fencing_token.eq(token))
         .and(b::lease_owner.is_not_null())
+}
+
+/// [`JobQueue::fail`] inside the caller's transaction: `None` when the
+/// lease is lost (the guarded write matched nothing).
+///
+/// # Errors
+/// Database errors.
+#[allow(clippy::too_many_arguments)]
+pub fn fail_in(
+    conn: &mut AnyConnection,
+    id: &str,
+    token: i64,
+    error_code: &str,
+    retryable: bool,
+    policy: &RetryPolicy,
+    jitter: f64,
+    now: DateTime<Utc>,
+) -> Result<Option<FailOutcome>, DbError> {
+    let at = naive(now);
+    let id = id.to_owned();
+    // Read under the token; the guarded UPDATE below re-checks it,
+    // so a takeover in between (PostgreSQL, no transaction) only
+    // makes the UPDATE match nothing.
+    let Some((attempts, max_attempts, cancel)) = j::table
+        .filter(held(&id, token))
+        .select((j::attempts, j::max_attempts, j::cancel_requested))
+        .first::<(i32, i32, bool)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let attempts = u32::try_from(attempts).unwrap_or(0);
+    let max_attempts = u32::try_from(max_attempts).unwrap_or(1);
+    let target = j::table.filter(held(&id, token));
+    let outcome = if cancel {
+        FailOutcome::Cancelled
+    } else if RetryPolicy::should_retry(attempts, max_attempts, retryable) {
+        FailOutcome::Retry {
+            run_at: naive(now + policy.backoff(attempts, jitter)).and_utc(),
+        }
+    } else {
+        FailOutcome::Failed
+    };
+    let changed = match outcome {
+        FailOutcome::Retry { run_at } => diesel::update(target)
+            .set((
+                j::state.eq(AVAILABLE),
+                j::run_at.eq(naive(run_at)),
+                j::lease_owner.eq(None::<String>),
+                j::lease_until.eq(None::<NaiveDateTime>),
+                j::last_error.eq(error_code),
+                j::updated_at.eq(at),
+            ))
+            .execute(conn)?,
+        FailOutcome::Failed | FailOutcome::Cancelled => diesel::update(target)
+            .set((
+                j::state.eq(if cancel { CANCELLED } else { FAILED }),
+                j::lease_owner.eq(None::<String>),
+                j::lease_until.eq(None::<NaiveDateTime>),
+                j::last_error.eq(error_code),
+                j::finished_at.eq(at),
+                j::updated_at.eq(at),
+            ))
+            .execute(conn)?,
+    };
+    Ok((changed == 1).then_some(outcome))
+}
+
+/// Ends a held job in `state` inside the caller's transaction; `false` when
+/// the lease is lost (the guarded write matched nothing).
+///
+/// # Errors
+/// Database errors.
+pub fn finish_in(
+    conn: &mut AnyConnection,
+    id: &str,
+    token: i64,
+    state: &str,
+    error_code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let at = naive(now);
+    Ok(diesel::update(j::table.filter(held(id, token)))
+        .set((
+            j::state.eq(state),
+            j::lease_owner.eq(None::<String>),
+            j::lease_until.eq(None::<NaiveDateTime>),
+            j::last_error.eq(error_code),
+            j::finished_at.eq(at),
+            j::updated_at.eq(at),
+        ))
+        .execute(conn)?
+        == 1)
+}
+
+/// Whether `token` still holds job `id` (read inside the caller's transaction).
+///
+/// # Errors
+/// Database errors.
+pub fn holds_in(conn: &mut AnyConnection, id: &str, token: i64) -> Result<bool, DbError> {
+    Ok(j::table
+        .filter(held(id, token))
+        .count()
+        .get_result::<i64>(conn)?
+        == 1)
 }
 
 /// Runs a write: under `BEGIN IMMEDIATE` on SQLite (a deferred write could

@@ -100,9 +100,10 @@ diesel::table! {
         video_id -> Text,
         state -> Text,
         cancel_requested -> Bool,
+        last_error -> Nullable<Text>,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(batches, videos);
+diesel::allow_tables_to_appear_in_same_query!(batches, videos, jobs);

@@ -681,3 +681,298 @@ fn aggregate_usage(
         })
         .collect()
 }
+
+/// The `videos.status` and `batches.status` columns follow the items.
+fn refresh_batch(
+    conn: &mut AnyConnection,
+    batch: &str,
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
+    let counts = SqlVideos::counts(conn, batch)?;
+    let status = BatchStatus::from_counts(&counts);
+    let finished = matches!(
+        status,
+        BatchStatus::Completed
+            | BatchStatus::PartiallyFailed
+            | BatchStatus::Failed
+            | BatchStatus::Cancelled
+    );
+    diesel::update(batches::table.filter(batches::id.eq(batch)))
+        .set((
+            batches::status.eq(status.as_str()),
+            batches::updated_at.eq(naive(now)),
+            batches::completed_at.eq(finished.then(|| naive(now))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a video in a final state and settles its reservation.
+fn end_video(
+    conn: &mut AnyConnection,
+    video_id: &str,
+    status: VideoStatus,
+    error: Option<(&str, &str)>,
+    artifacts: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), Fail> {
+    diesel::update(videos::table.filter(videos::id.eq(video_id)))
+        .set((
+            videos::status.eq(status.as_str()),
+            videos::error_code.eq(error.map(|(c, _)| c)),
+            videos::error_message.eq(error.map(|(_, m)| m)),
+            videos::artifacts.eq(artifacts),
+            videos::updated_at.eq(naive(now)),
+            videos::completed_at.eq(Some(naive(now))),
+        ))
+        .execute(conn)?;
+    let (reservation, batch): (Option<String>, Option<String>) = videos::table
+        .find(video_id)
+        .select((videos::reservation_id, videos::batch_id))
+        .first(conn)?;
+    if let Some(r) = reservation.and_then(|r| r.parse().ok()) {
+        let action = if status == VideoStatus::Completed {
+            Settle::Commit
+        } else {
+            Settle::Release(ReleaseReason::Released)
+        };
+        match settle_in(conn, r, action, now) {
+            Ok(_) | Err(QuotaError::ReservationNotFound(_)) => {}
+            Err(e) => return Err(Fail::Submit(SubmitError::Quota(e))),
+        }
+    }
+    if let Some(b) = batch {
+        refresh_batch(conn, &b, now)?;
+    }
+    Ok(())
+}
+
+impl ytvc_domain::videos::VideoRuns for SqlVideos {
+    fn start_run(
+        &self,
+        job: &ytvc_domain::jobs::ClaimedJob,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Video>, RepoError> {
+        let mut conn = self.conn()?;
+        let job_id = job.id.to_string();
+        let result: Result<Option<VideoRow>, Fail> =
+            write_transaction(&mut conn, |conn: &mut AnyConnection| {
+                if !crate::jobs::holds_in(conn, &job_id, job.fencing_token)
+                    .map_err(Fail::from_db)?
+                {
+                    return Ok(None);
+                }
+                let changed = diesel::update(
+                    videos::table
+                        .filter(videos::id.eq(&job.video_id))
+                        .filter(videos::status.eq_any(["queued", "processing"])),
+                )
+                .set((
+                    videos::status.eq("processing"),
+                    videos::attempts.eq(i32::try_from(job.attempts).unwrap_or(i32::MAX)),
+                    videos::updated_at.eq(naive(now)),
+                ))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                diesel::update(
+                    videos::table
+                        .filter(videos::id.eq(&job.video_id))
+                        .filter(videos::started_at.is_null()),
+                )
+                .set(videos::started_at.eq(Some(naive(now))))
+                .execute(conn)?;
+                let row: VideoRow = videos::table.find(&job.video_id).first(conn)?;
+                if let Some(b) = &row.batch_id {
+                    refresh_batch(conn, b, now)?;
+                }
+                Ok(Some(row))
+            });
+        match result {
+            Ok(Some(row)) => Video::try_from(row).map(Some),
+            Ok(None) => Ok(None),
+            Err(f) => Err(SubmitError::from(f).into_repo()),
+        }
+    }
+
+    fn finish_run(
+        &self,
+        job: &ytvc_domain::jobs::ClaimedJob,
+        outcome: &ytvc_domain::videos::RunOutcome,
+        policy: &ytvc_domain::jobs::RetryPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ytvc_domain::videos::RunEnd>, RepoError> {
+        use ytvc_domain::jobs::FailOutcome;
+        use ytvc_domain::videos::{RunEnd, RunOutcome};
+        let mut conn = self.conn()?;
+        let job_id = job.id.to_string();
+        let token = job.fencing_token;
+        let video = job.video_id.clone();
+        let jitter = rand_unit();
+        let result: Result<Option<RunEnd>, Fail> =
+            write_transaction(&mut conn, |conn: &mut AnyConnection| {
+                let end = match outcome {
+                    RunOutcome::Completed { manifest } => {
+                        if !crate::jobs::finish_in(conn, &job_id, token, "completed", None, now)
+                            .map_err(Fail::from_db)?
+                        {
+                            return Ok(None);
+                        }
+                        end_video(
+                            conn,
+                            &video,
+                            VideoStatus::Completed,
+                            None,
+                            Some(manifest.to_string()),
+                            now,
+                        )?;
+                        RunEnd::Completed
+                    }
+                    RunOutcome::Cancelled => {
+                        if !crate::jobs::finish_in(conn, &job_id, token, "cancelled", None, now)
+                            .map_err(Fail::from_db)?
+                        {
+                            return Ok(None);
+                        }
+                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                        RunEnd::Cancelled
+                    }
+                    RunOutcome::Failed {
+                        code,
+                        message,
+                        retryable,
+                    } => {
+                        let Some(fail) = crate::jobs::fail_in(
+                            conn, &job_id, token, code, *retryable, policy, jitter, now,
+                        )
+                        .map_err(Fail::from_db)?
+                        else {
+                            return Ok(None);
+                        };
+                        match fail {
+                            FailOutcome::Retry { .. } => {
+                                diesel::update(videos::table.filter(videos::id.eq(&video)))
+                                    .set((
+                                        videos::status.eq("queued"),
+                                        videos::error_code.eq(Some(code.as_str())),
+                                        videos::error_message.eq(Some(message.as_str())),
+                                        videos::updated_at.eq(naive(now)),
+                                    ))
+                                    .execute(conn)?;
+                                RunEnd::Retrying
+                            }
+                            FailOutcome::Failed => {
+                                end_video(
+                                    conn,
+                                    &video,
+                                    VideoStatus::Failed,
+                                    Some((code, message)),
+                                    None,
+                                    now,
+                                )?;
+                                RunEnd::Failed
+                            }
+                            FailOutcome::Cancelled => {
+                                end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                                RunEnd::Cancelled
+                            }
+                        }
+                    }
+                };
+                Ok(Some(end))
+            });
+        result.map_err(|f| SubmitError::from(f).into_repo())
+    }
+
+    fn sync_orphans(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
+        self.sync_orphans_impl(now)
+    }
+}
+
+impl SqlVideos {
+    fn sync_orphans_impl(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
+        let mut conn = self.conn()?;
+        let open = videos::table
+            .filter(videos::status.eq_any(["queued", "processing"]))
+            .select(videos::id);
+        let ended: Vec<(String, String, Option<String>)> = jobs::table
+            .filter(jobs::state.eq_any(["failed", "cancelled"]))
+            .filter(jobs::video_id.eq_any(open))
+            .select((jobs::video_id, jobs::state, jobs::last_error))
+            .limit(500)
+            .load(&mut *conn)
+            .map_err(repo)?;
+        let mut fixed = 0;
+        for (video, state, last_error) in ended {
+            let result: Result<(), Fail> = write_transaction(
+                &mut conn,
+                |conn: &mut AnyConnection| {
+                    let still_open = videos::table
+                        .filter(videos::id.eq(&video))
+                        .filter(videos::status.eq_any(["queued", "processing"]))
+                        .count()
+                        .get_result::<i64>(conn)?
+                        > 0;
+                    if !still_open {
+                        return Ok(());
+                    }
+                    if state == "cancelled" {
+                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)
+                    } else {
+                        let code = if last_error.as_deref() == Some("lease_expired")
+                            || last_error.is_none()
+                        {
+                            "VIDEO_001"
+                        } else {
+                            last_error.as_deref().unwrap_or("VIDEO_001")
+                        };
+                        let message = "Video generation failed: the worker stopped responding on every attempt";
+                        end_video(
+                            conn,
+                            &video,
+                            VideoStatus::Failed,
+                            Some((code, message)),
+                            None,
+                            now,
+                        )
+                    }
+                },
+            );
+            result.map_err(|f| SubmitError::from(f).into_repo())?;
+            fixed += 1;
+        }
+        Ok(fixed)
+    }
+}
+
+impl Fail {
+    fn from_db(e: DbError) -> Self {
+        Fail::Submit(SubmitError::Repo(RepoError::from(e)))
+    }
+}
+
+trait IntoRepo {
+    fn into_repo(self) -> RepoError;
+}
+
+impl IntoRepo for SubmitError {
+    fn into_repo(self) -> RepoError {
+        match self {
+            SubmitError::Repo(r) => r,
+            other => RepoError::Other(other.to_string()),
+        }
+    }
+}
+
+/// A uniform sample in `[0, 1)` for backoff jitter.
+fn rand_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}

@@ -104,6 +104,32 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         },
     };
     components.insert("database".to_owned(), database);
+    if let Some(stats) = &state.worker_stats {
+        let age_ms = chrono::Utc::now().timestamp_millis()
+            - stats
+                .heartbeat_ms
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let info = Some(json!({
+            "last_heartbeat_ms_ago": age_ms,
+            "runs": stats.runs.load(std::sync::atomic::Ordering::Relaxed),
+            "completed": stats.completed.load(std::sync::atomic::Ordering::Relaxed),
+            "failed": stats.failed.load(std::sync::atomic::Ordering::Relaxed),
+        }));
+        let component = if age_ms <= 30_000 {
+            Component {
+                status: "up",
+                error: None,
+                info,
+            }
+        } else {
+            Component {
+                status: "down",
+                error: Some("no worker loop heartbeat in the last 30 s".into()),
+                info,
+            }
+        };
+        components.insert("worker".to_owned(), component);
+    }
     if let Some(url) = &state.config.redis_url {
         components.insert("redis".to_owned(), redis_component(url.expose()).await);
     }

@@ -95,38 +95,22 @@ pub struct VideoView {
     pub completed_at: Option<String>,
 }
 
-/// File names listed in a manifest (any `"file"`/`"name"` string that is a plain file name).
+/// The downloadable files of a completed video: the manifest and every file it lists.
 fn manifest_files(manifest: &Value) -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if let (true, Value::String(s)) = (k == "file" || k.ends_with("_file"), x) {
-                        if is_plain_name(s) && !out.contains(s) {
-                            out.push(s.clone());
-                        }
-                    } else {
-                        walk(x, out);
-                    }
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
+    let mut out = vec![ytvc_domain::pipeline::MANIFEST_FILE.to_owned()];
+    if let Ok(m) = serde_json::from_value::<ytvc_domain::media::Manifest>(manifest.clone()) {
+        out.extend(
+            m.files()
+                .map(|f| f.name.clone())
+                .filter(|n| is_plain_name(n)),
+        );
     }
-    let mut out = vec!["manifest.json".to_owned()];
-    walk(manifest, &mut out);
     out
 }
 
 /// A file name without any path component.
 fn is_plain_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s != "."
-        && s != ".."
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    ytvc_domain::media::is_artifact_name(s)
 }
 
 impl From<&Video> for VideoView {

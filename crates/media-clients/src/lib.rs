@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+
+pub mod flaky;
+pub mod local;
+pub mod resilience;
+
+pub use flaky::{Fault, Flaky, Op};
+pub use local::LocalProvider;

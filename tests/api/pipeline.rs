@@ -1,0 +1,227 @@
+//! The worker and the offline `local` provider end to end: create → poll →
+//! completed with downloadable artifacts; fallbacks; retries; final failures.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use ytvc_e2e::{Db, TestApp};
+
+async fn app_with_worker(faults: Option<&str>) -> TestApp {
+    let faults = faults.map(str::to_owned);
+    TestApp::spawn_with(Db::Sqlite, move |c| {
+        c.worker_enabled = true;
+        c.media_faults = faults;
+    })
+    .await
+    .unwrap()
+}
+
+/// Polls a video until it reaches a final status (moving the manual clock
+/// forward so retry backoffs elapse).
+async fn wait_final(app: &TestApp, token: &str, id: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let r = app
+            .authed("GET", &format!("/v1/videos/{id}"), token, None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let status = r.body["data"]["status"].as_str().unwrap().to_owned();
+        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            return r.body["data"].clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "video {id} stuck in {status}"
+        );
+        app.clock.advance(Duration::from_secs(15));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
+    let app = app_with_worker(None).await;
+    let (_, token, _) = app.user("w@example.com").await;
+    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "Coral reefs at dawn. Parrotfish graze. The tide turns.", "duration_seconds": 20, "aspect_ratio": "1:1"}))).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let v = wait_final(&app, &token, &id).await;
+    assert_eq!(v["status"], "completed", "{v}");
+    assert_eq!(v["attempts"], 1);
+    assert!(v["started_at"].is_string() && v["completed_at"].is_string());
+    let artifacts = v["artifacts"].as_array().unwrap();
+    let names: Vec<&str> = artifacts
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"manifest.json") && names.contains(&"storyboard.json"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.ends_with(".apng")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.ends_with("-narration.wav")),
+        "{names:?}"
+    );
+
+    let manifest = app
+        .authed(
+            "GET",
+            &format!("/v1/videos/{id}/artifacts/manifest.json"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(manifest.status, 200);
+    assert_eq!(manifest.body["video_id"], id);
+    assert_eq!(manifest.body["total_duration_seconds"], 20);
+    let wav = names.iter().find(|n| n.ends_with(".wav")).unwrap();
+    let r = app
+        .send(
+            app.build(
+                reqwest::Method::GET,
+                &format!("/v1/videos/{id}/artifacts/{wav}"),
+            )
+            .bearer_auth(&token),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), "audio/wav");
+
+    let q = app.authed("GET", "/v1/quota", &token, None).await;
+    assert_eq!(
+        (
+            q.body["data"]["used"].as_u64(),
+            q.body["data"]["reserved"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "committed once"
+    );
+
+    let (_, other, _) = app.user("x@example.com").await;
+    app.authed(
+        "GET",
+        &format!("/v1/videos/{id}/artifacts/manifest.json"),
+        &other,
+        None,
+    )
+    .await
+    .assert_error("NOT_FOUND_001");
+    app.authed(
+        "GET",
+        &format!("/v1/videos/{id}/artifacts/..%2Fmanifest.json"),
+        &token,
+        None,
+    )
+    .await
+    .assert_error("NOT_FOUND_004");
+    app.authed(
+        "GET",
+        &format!("/v1/videos/{id}/artifacts/nothing.png"),
+        &token,
+        None,
+    )
+    .await
+    .assert_error("NOT_FOUND_004");
+    app.authed("POST", &format!("/v1/videos/{id}/cancel"), &token, None)
+        .await
+        .assert_error("VIDEO_003");
+    let ready = app.get("/health/ready").await;
+    assert_eq!(
+        ready.body["data"]["components"]["worker"]["status"], "up",
+        "{}",
+        ready.text
+    );
+    let usage = app.authed("GET", "/v1/analytics/usage", &token, None).await;
+    assert_eq!(usage.body["data"]["days"][0]["completed"], 1);
+    assert_eq!(usage.body["data"]["days"][0]["success_rate"], 1.0);
+}
+
+#[tokio::test]
+async fn a_batch_runs_to_completion() {
+    let app = app_with_worker(None).await;
+    let (_, token, _) = app.user("b@example.com").await;
+    let videos: Vec<Value> = (0..3).map(|i| json!({"prompt": format!("Short film number {i} about mountains"), "duration_seconds": 5, "voice": "none"})).collect();
+    let r = app
+        .authed(
+            "POST",
+            "/v1/batches",
+            &token,
+            Some(&json!({"videos": videos})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let bid = r.body["data"]["id"].as_str().unwrap().to_owned();
+    for v in r.body["data"]["videos"].as_array().unwrap() {
+        wait_final(&app, &token, v["id"].as_str().unwrap()).await;
+    }
+    let r = app
+        .authed("GET", &format!("/v1/batches/{bid}"), &token, None)
+        .await;
+    assert_eq!(r.body["data"]["status"], "completed", "{}", r.text);
+    assert_eq!(r.body["data"]["progress"]["completed"], 3);
+    app.authed("POST", &format!("/v1/batches/{bid}/cancel"), &token, None)
+        .await
+        .assert_error("BATCH_003");
+}
+
+#[tokio::test]
+async fn visuals_fall_back_when_veo_fails() {
+    let app = app_with_worker(Some("clip=always")).await;
+    let (_, token, _) = app.user("f@example.com").await;
+    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "A slow pan over a quiet harbour at night", "duration_seconds": 10}))).await;
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let v = wait_final(&app, &token, &id).await;
+    assert_eq!(v["status"], "completed", "{v}");
+    let m = app
+        .authed(
+            "GET",
+            &format!("/v1/videos/{id}/artifacts/manifest.json"),
+            &token,
+            None,
+        )
+        .await;
+    for scene in m.body["scenes"].as_array().unwrap() {
+        assert_eq!(scene["visual_source"], "still", "{scene}");
+        assert_eq!(scene["fallback_codes"], json!(["MEDIA_001"]));
+    }
+}
+
+#[tokio::test]
+async fn a_persistent_tts_outage_retries_then_fails_and_releases_the_quota() {
+    let app = app_with_worker(Some("narrate=always")).await;
+    let (_, token, _) = app.user("t@example.com").await;
+    let r = app
+        .authed(
+            "POST",
+            "/v1/videos",
+            &token,
+            Some(
+                &json!({"prompt": "A narrated tour of an old lighthouse", "duration_seconds": 10}),
+            ),
+        )
+        .await;
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let v = wait_final(&app, &token, &id).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["error"]["code"], "MEDIA_003");
+    assert_eq!(v["attempts"], 3, "retried up to the maximum");
+    assert!(v["artifacts"].is_null());
+    let q = app.authed("GET", "/v1/quota", &token, None).await;
+    assert_eq!(
+        (
+            q.body["data"]["used"].as_u64(),
+            q.body["data"]["reserved"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "released"
+    );
+    app.authed(
+        "GET",
+        &format!("/v1/videos/{id}/artifacts/manifest.json"),
+        &token,
+        None,
+    )
+    .await
+    .assert_error("VIDEO_002");
+}
