@@ -266,6 +266,108 @@ pub const SETTINGS: &[Setting] = &[
         default: "0",
         meaning: "HTTP worker threads (0 = one per core)",
     },
+    Setting {
+        key: "jwt_algorithm",
+        var: "YTVC_JWT_ALGORITHM",
+        default: "HS256",
+        meaning: "`HS256` (secret), `EdDSA` or `RS256` (PEM key files); the only algorithm accepted",
+    },
+    Setting {
+        key: "jwt_private_key_file",
+        var: "YTVC_JWT_PRIVATE_KEY_FILE",
+        default: "none",
+        meaning: "PKCS#8 PEM private key (EdDSA / RS256)",
+    },
+    Setting {
+        key: "jwt_public_key_file",
+        var: "YTVC_JWT_PUBLIC_KEY_FILE",
+        default: "none",
+        meaning: "SPKI PEM public key (EdDSA / RS256)",
+    },
+    Setting {
+        key: "jwt_issuer",
+        var: "YTVC_JWT_ISSUER",
+        default: "ytvc",
+        meaning: "`iss` of access tokens (written and required)",
+    },
+    Setting {
+        key: "jwt_audience",
+        var: "YTVC_JWT_AUDIENCE",
+        default: "ytvc-api",
+        meaning: "`aud` of access tokens (written and required)",
+    },
+    Setting {
+        key: "jwt_leeway_secs",
+        var: "YTVC_JWT_LEEWAY_SECS",
+        default: "30",
+        meaning: "clock skew tolerated on `exp` / `nbf` / `iat` (0..=300)",
+    },
+    Setting {
+        key: "access_token_ttl_secs",
+        var: "YTVC_ACCESS_TOKEN_TTL_SECS",
+        default: "900",
+        meaning: "access token lifetime (60..=86400)",
+    },
+    Setting {
+        key: "refresh_token_ttl_days",
+        var: "YTVC_REFRESH_TOKEN_TTL_DAYS",
+        default: "30",
+        meaning: "refresh session lifetime (1..=365)",
+    },
+    Setting {
+        key: "revocation_cache_ms",
+        var: "YTVC_REVOCATION_CACHE_MS",
+        default: "2000",
+        meaning: "how long another instance may take to honour a revocation (0..=5000)",
+    },
+    Setting {
+        key: "registration",
+        var: "YTVC_REGISTRATION",
+        default: "open",
+        meaning: "`open` or `closed` (invite-only: accounts made by admins or the CLI)",
+    },
+    Setting {
+        key: "auth_ip_limit_per_minute",
+        var: "YTVC_AUTH_IP_LIMIT_PER_MINUTE",
+        default: "30",
+        meaning: "register / login / refresh requests per client IP per minute",
+    },
+    Setting {
+        key: "trust_forwarded_for",
+        var: "YTVC_TRUST_FORWARDED_FOR",
+        default: "false",
+        meaning: "take the client IP from `X-Forwarded-For` (only behind a trusted proxy)",
+    },
+    Setting {
+        key: "worker_concurrency",
+        var: "YTVC_WORKER_CONCURRENCY",
+        default: "2",
+        meaning: "jobs one worker runs at once (1..=64)",
+    },
+    Setting {
+        key: "job_lease_secs",
+        var: "YTVC_JOB_LEASE_SECS",
+        default: "30",
+        meaning: "job lease length; a silent worker's job is rescued after it (2..=3600)",
+    },
+    Setting {
+        key: "worker_poll_ms",
+        var: "YTVC_WORKER_POLL_MS",
+        default: "250",
+        meaning: "pause between claims when the queue is empty (10..=60000)",
+    },
+    Setting {
+        key: "media_faults",
+        var: "YTVC_MEDIA_FAULTS",
+        default: "none",
+        meaning: "testing only: inject media failures, e.g. `clip=always,still=calls:0+2`",
+    },
+    Setting {
+        key: "plans_file",
+        var: "YTVC_PLANS_FILE",
+        default: "built-in plans",
+        meaning: "TOML file with `[[plans]]` entries (name, monthly_quota, batch_size_limit, priority, rate_limits)",
+    },
 ];
 
 /// Why the configuration was refused: every problem found, each naming its
@@ -819,5 +921,107 @@ mod doc_tests {
             committed == expected,
             "docs/configuration.md is out of date: run `YTVC_BLESS=1 cargo test -p ytvc-server configuration_doc`"
         );
+    }
+}
+
+#[cfg(test)]
+mod setting_tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_is_read_from_its_variable() {
+        let dir = std::env::temp_dir();
+        let key = dir.join(format!("ytvc-k-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&key, "k").unwrap();
+        let key = key.display().to_string();
+        let vars: std::collections::HashMap<&str, String> = [
+            ("YTVC_JWT_ALGORITHM", "EdDSA".to_owned()),
+            ("YTVC_JWT_PRIVATE_KEY_FILE", key.clone()),
+            ("YTVC_JWT_PUBLIC_KEY_FILE", key.clone()),
+            ("YTVC_JWT_ISSUER", "iss-x".to_owned()),
+            ("YTVC_JWT_AUDIENCE", "aud-x".to_owned()),
+            ("YTVC_JWT_LEEWAY_SECS", "5".to_owned()),
+            ("YTVC_ACCESS_TOKEN_TTL_SECS", "120".to_owned()),
+            ("YTVC_REFRESH_TOKEN_TTL_DAYS", "2".to_owned()),
+            ("YTVC_REVOCATION_CACHE_MS", "100".to_owned()),
+            ("YTVC_REGISTRATION", "closed".to_owned()),
+            ("YTVC_AUTH_IP_LIMIT_PER_MINUTE", "7".to_owned()),
+            ("YTVC_TRUST_FORWARDED_FOR", "true".to_owned()),
+            ("YTVC_WORKER_CONCURRENCY", "3".to_owned()),
+            ("YTVC_JOB_LEASE_SECS", "9".to_owned()),
+            ("YTVC_WORKER_POLL_MS", "50".to_owned()),
+            ("YTVC_MEDIA_FAULTS", "clip=always".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let c = Config::load_from(None, &|k| vars.get(k).cloned()).unwrap();
+        assert_eq!(c.jwt.algorithm, JwtAlgorithm::EdDsa);
+        assert_eq!(
+            (c.jwt.issuer.as_str(), c.jwt.audience.as_str()),
+            ("iss-x", "aud-x")
+        );
+        assert_eq!(c.jwt.leeway, Duration::from_secs(5));
+        assert_eq!(c.jwt.access_ttl, Duration::from_secs(120));
+        assert_eq!(c.jwt.refresh_ttl, Duration::from_secs(2 * 86_400));
+        assert_eq!(c.jwt.revocation_cache, Duration::from_millis(100));
+        assert!(!c.registration_open && c.trust_forwarded_for);
+        assert_eq!(c.auth_ip_limit_per_minute, 7);
+        assert_eq!(c.worker_concurrency, 3);
+        assert_eq!(c.job_lease, Duration::from_secs(9));
+        assert_eq!(c.worker_poll, Duration::from_millis(50));
+        assert_eq!(c.media_faults.as_deref(), Some("clip=always"));
+        // Every documented variable is known to the loader.
+        for s in SETTINGS {
+            assert!(
+                s.var == "DATABASE_URL" || s.var == "REDIS_URL" || s.var.starts_with("YTVC_"),
+                "{}",
+                s.var
+            );
+        }
+        let err = Config::load_from(None, &|k| {
+            (k == "YTVC_MEDIA_FAULTS").then(|| "clip=sometimes".to_owned())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("YTVC_MEDIA_FAULTS"), "{err}");
+    }
+
+    #[test]
+    fn a_plans_file_replaces_the_catalog() {
+        let path = std::env::temp_dir().join(format!("ytvc-plans-{}.toml", uuid::Uuid::new_v4()));
+        std::fs::write(
+            &path,
+            r#"
+[[plans]]
+name = "free"
+monthly_quota = 3
+batch_size_limit = 2
+priority = 3
+rate_limits = { api = { limit = 10, window_secs = 60 }, batch_creations = { limit = 1, window_secs = 60 }, video_generations = { limit = 2, window_secs = 60 } }
+
+[[plans]]
+name = "unlimited"
+monthly_quota = "unlimited"
+batch_size_limit = 50
+priority = 1
+rate_limits = { api = { limit = 1000, window_secs = 3600 }, batch_creations = { limit = 50, window_secs = 3600 }, video_generations = { limit = 200, window_secs = 3600 } }
+"#,
+        )
+        .unwrap();
+        let p = path.display().to_string();
+        let result = Config::load_from(None, &|k| (k == "YTVC_PLANS_FILE").then(|| p.clone()));
+        let c = result.unwrap();
+        assert_eq!(c.plans.get("free").unwrap().monthly_quota, Some(3));
+        assert_eq!(c.plans.get("unlimited").unwrap().monthly_quota, None);
+        assert!(
+            !c.plans.contains("pro"),
+            "the file replaces the built-in catalog"
+        );
+        let err = Config::load_from(None, &|k| {
+            (k == "YTVC_PLANS_FILE").then(|| "/nonexistent.toml".to_owned())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("YTVC_PLANS_FILE"), "{err}");
     }
 }

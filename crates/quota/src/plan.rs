@@ -145,8 +145,8 @@ pub struct RateLimits {
 /// A plan: monthly quota, batch size limit, queue priority and rate limits.
 ///
 /// Deserialized from configuration. `monthly_quota` must be present:
-/// `null` means unlimited, a missing field is an error (so a typo can never
-/// silently grant an unlimited quota).
+/// `null` (or `"unlimited"`, for TOML) means unlimited, a missing field is an
+/// error (so a typo can never silently grant an unlimited quota).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
@@ -163,11 +163,25 @@ pub struct Plan {
     pub rate_limits: RateLimits,
 }
 
+/// `monthly_quota`: a number, or `null` / `"unlimited"` (TOML has no null).
 fn required_option<'de, D>(deserializer: D) -> Result<Option<u32>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    Option::<u32>::deserialize(deserializer)
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Quota {
+        Limited(u32),
+        Word(String),
+    }
+    match Option::<Quota>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Quota::Limited(n)) => Ok(Some(n)),
+        Some(Quota::Word(w)) if w == "unlimited" => Ok(None),
+        Some(Quota::Word(w)) => Err(serde::de::Error::custom(format!(
+            "monthly_quota must be a number, null or \"unlimited\", not {w:?}"
+        ))),
+    }
 }
 
 impl Plan {
