@@ -173,3 +173,28 @@ async fn swagger_ui_and_redoc_are_served_offline() {
     assert_eq!(r.status, 200);
     assert!(r.text.len() > 500_000);
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let app = TestApp::spawn().await;
+    app.get("/health").await;
+    app.get("/nope").await;
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").starts_with("text/plain"));
+    assert!(
+        r.text.contains(
+            "ytvc_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
+        ),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("status=\"404\""), "{}", r.text);
+    assert!(
+        r.text.contains("ytvc_jobs{state=\"available\"} 0"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("ytvc_db_pool_connections{state=\"open\"}"));
+    assert!(r.text.contains("ytvc_rate_limit_degraded_total 0"));
+}

@@ -67,6 +67,10 @@ pub struct Services {
     pub retry: ytvc_domain::jobs::RetryPolicy,
     /// The worker (started by `serve` unless disabled, or by `worker`).
     pub worker: crate::worker::Worker,
+    /// The job queue.
+    pub jobs: Arc<dyn ytvc_domain::jobs::JobQueue>,
+    /// Request and limiter counters.
+    pub metrics: Arc<crate::http::metrics::Metrics>,
 }
 
 impl Services {
@@ -104,6 +108,7 @@ impl Services {
                 default_plan,
             },
         );
+        let metrics = Arc::new(crate::http::metrics::Metrics::default());
         let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
             Some(url) => {
                 let mut limiter = RedisLimiter::connect(url.expose(), RedisConfig::default())
@@ -113,7 +118,11 @@ impl Services {
                     limiter = limiter.with_clock(Arc::new(clock.clone()));
                 }
                 let hook_log = log.clone();
+                let hook_metrics = metrics.clone();
                 limiter = limiter.on_degraded(move |event| {
+                    hook_metrics
+                        .rate_limit_degraded
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     slog::warn!(hook_log, "rate limiter degraded"; "event" => format!("{event:?}"));
                 });
                 Arc::new(limiter)
@@ -132,9 +141,11 @@ impl Services {
             clock.clone(),
         ));
         let retry = ytvc_domain::jobs::RetryPolicy::default();
+        let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
+            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry));
         let worker = crate::worker::Worker::new(
             format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
-            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry)),
+            jobs.clone(),
             Arc::new(ytvc_persistence::SqlVideos::new(db.clone())),
             pipeline(config)?,
             clock.clone(),
@@ -157,6 +168,8 @@ impl Services {
             quota,
             retry,
             worker,
+            jobs,
+            metrics,
         })
     }
 }
@@ -236,6 +249,8 @@ impl Application {
             quota: services.quota,
             retry: services.retry,
             worker_stats: config.worker_enabled.then(|| services.worker.stats()),
+            jobs: services.jobs.clone(),
+            metrics: services.metrics.clone(),
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))

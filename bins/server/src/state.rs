@@ -44,6 +44,10 @@ pub struct AppState {
     pub quota: Arc<QuotaManager<SqlQuotaStore, AppClock>>,
     /// How failed jobs are retried.
     pub retry: RetryPolicy,
+    /// The job queue (counts for metrics).
+    pub jobs: Arc<dyn ytvc_domain::jobs::JobQueue>,
+    /// Request and limiter counters.
+    pub metrics: Arc<crate::http::metrics::Metrics>,
     /// The in-process worker's counters, when it runs here.
     pub worker_stats: Option<Arc<crate::worker::WorkerStats>>,
 }

@@ -255,3 +255,297 @@ fn unique() -> String {
         .as_nanos();
     format!("u{}x{nanos:x}", std::process::id())
 }
+
+/// Starts a process and collects its log lines in `sink`.
+fn start_collecting(
+    args: &[&str],
+    envs: &[(&str, String)],
+    sink: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> Server {
+    let mut cmd = server();
+    cmd.args(args)
+        .env("YTVC_BIND", "127.0.0.1:0")
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in lines.map_while(Result::ok) {
+            if !sent && line.contains("\"listening\"") {
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
+                sent = true;
+            }
+            if !sent && line.contains("\"worker started\"") {
+                let _ = tx.send(String::new());
+                sent = true;
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("process started");
+    Server { child, address }
+}
+
+#[test]
+fn three_workers_in_three_processes_run_500_videos_exactly_once() {
+    let Some(db) = ytvc_persistence::testing::TestDb::postgres() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [
+        ("YTVC_DATA_DIR", dir.path().display().to_string()),
+        ("DATABASE_URL", db.url().to_owned()),
+        (
+            "YTVC_JWT_SECRET",
+            "a-shared-secret-for-every-process-0123456789".to_owned(),
+        ),
+        ("YTVC_WORKER_CONCURRENCY", "2".to_owned()),
+        ("YTVC_WORKER_POLL_MS", "20".to_owned()),
+        ("YTVC_JOB_LEASE_SECS", "20".to_owned()),
+    ];
+    // An enterprise account (unlimited quota) made with the CLI.
+    let mut create = server();
+    create
+        .args([
+            "user",
+            "create",
+            "--email",
+            "load@example.com",
+            "--plan",
+            "enterprise",
+        ])
+        .stdin(Stdio::piped());
+    for (k, v) in &envs {
+        create.env(k, v);
+    }
+    let mut child = create
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"correct horse battery staple\n")
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let api = start_collecting(&["serve"], &envs, logs.clone());
+    let _w1 = start_collecting(&["worker"], &envs, logs.clone());
+    let _w2 = start_collecting(&["worker"], &envs, logs.clone());
+    let creds = serde_json::json!({"email": "load@example.com", "password": "correct horse battery staple"});
+    let (_, _, raw) = http(&api.address, "POST", "/v1/auth/login", None, Some(&creds));
+    let token = json_body(&raw)["data"]["access_token"]
+        .as_str()
+        .expect("login")
+        .to_owned();
+    let mut ids = std::collections::HashSet::new();
+    let mut batches = Vec::new();
+    for b in 0..5 {
+        let videos: Vec<serde_json::Value> = (0..100)
+            .map(|i| serde_json::json!({"prompt": format!("Load test clip {b}-{i} about quiet forests"), "duration_seconds": 5, "voice": "none"}))
+            .collect();
+        let (status, _, raw) = http(
+            &api.address,
+            "POST",
+            "/v1/batches",
+            Some(&token),
+            Some(&serde_json::json!({"videos": videos})),
+        );
+        assert_eq!(status, 202, "{raw}");
+        let body = json_body(&raw);
+        batches.push(body["data"]["id"].as_str().unwrap().to_owned());
+        for v in body["data"]["videos"].as_array().unwrap() {
+            ids.insert(v["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(ids.len(), 500);
+    let started = Instant::now();
+    loop {
+        let done: u64 = batches
+            .iter()
+            .map(|b| {
+                let (_, _, raw) = http(
+                    &api.address,
+                    "GET",
+                    &format!("/v1/batches/{b}"),
+                    Some(&token),
+                    None,
+                );
+                json_body(&raw)["data"]["progress"]["completed"]
+                    .as_u64()
+                    .unwrap_or(0)
+            })
+            .sum();
+        if done == 500 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(240),
+            "only {done} of 500 completed"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Every run ends with one "job finished" line naming its video.
+    let logs = logs.lock().unwrap().clone();
+    let mut finished: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    let mut workers = std::collections::HashSet::new();
+    for line in &logs {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        if v["msg"] == "job finished" {
+            finished
+                .entry(v["video"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(v["outcome"].as_str().unwrap().to_owned());
+        }
+        if v["msg"] == "worker started" {
+            workers.insert(v["worker"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    assert_eq!(workers.len(), 3, "three workers ran");
+    assert_eq!(finished.len(), 500, "every video ran");
+    for (video, outcomes) in &finished {
+        assert!(ids.contains(video));
+        assert_eq!(
+            outcomes,
+            &vec!["completed".to_owned()],
+            "video {video} ran {} times",
+            outcomes.len()
+        );
+    }
+    let (_, _, raw) = http(&api.address, "GET", "/v1/quota", Some(&token), None);
+    let q = json_body(&raw);
+    assert_eq!(
+        (q["data"]["used"].as_u64(), q["data"]["reserved"].as_u64()),
+        (Some(500), Some(0)),
+        "{raw}"
+    );
+    eprintln!(
+        "500 videos through 3 worker processes in {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_job_of_a_killed_worker_is_rescued_and_completes_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        ("YTVC_DATA_DIR", dir.path().display().to_string()),
+        (
+            "YTVC_JWT_SECRET",
+            "a-shared-secret-for-every-process-0123456789".to_owned(),
+        ),
+        ("YTVC_WORKER_POLL_MS", "20".to_owned()),
+        ("YTVC_JOB_LEASE_SECS", "2".to_owned()),
+    ];
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let api = start_collecting(&["serve", "--no-worker"], &base, logs.clone());
+    let mut slow = base.to_vec();
+    slow.push(("YTVC_MEDIA_FAULTS", "narrate=slow:4000".to_owned()));
+    let doomed_logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut doomed = start_collecting(&["worker"], &slow, doomed_logs.clone());
+
+    let creds =
+        serde_json::json!({"email": "k@example.com", "password": "correct horse battery staple"});
+    http(
+        &api.address,
+        "POST",
+        "/v1/auth/register",
+        None,
+        Some(&creds),
+    );
+    let (_, _, raw) = http(&api.address, "POST", "/v1/auth/login", None, Some(&creds));
+    let token = json_body(&raw)["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let video = serde_json::json!({"prompt": "A lighthouse keeper's evening routine", "duration_seconds": 5});
+    let (status, _, raw) = http(
+        &api.address,
+        "POST",
+        "/v1/videos",
+        Some(&token),
+        Some(&video),
+    );
+    assert_eq!(status, 202, "{raw}");
+    let id = json_body(&raw)["data"]["id"].as_str().unwrap().to_owned();
+    let get = |id: &str| {
+        json_body(
+            &http(
+                &api.address,
+                "GET",
+                &format!("/v1/videos/{id}"),
+                Some(&token),
+                None,
+            )
+            .2,
+        )["data"]
+            .clone()
+    };
+
+    // Wait until the doomed worker is inside the pipeline, then kill -9 it.
+    let started = Instant::now();
+    while get(&id)["status"] != "processing" {
+        assert!(started.elapsed() < Duration::from_secs(20), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .arg("-9")
+        .arg(doomed.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = doomed.child.wait();
+
+    // A healthy worker reaps the expired lease and runs the job again.
+    let _rescuer = start_collecting(&["worker"], &base, logs.clone());
+    let started = Instant::now();
+    let v = loop {
+        let v = get(&id);
+        if v["status"] == "completed" || v["status"] == "failed" {
+            break v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not rescued: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(v["status"], "completed", "{v}");
+    assert_eq!(v["attempts"], 2, "{v}");
+    let finished: Vec<String> = logs
+        .lock()
+        .unwrap()
+        .iter()
+        .chain(doomed_logs.lock().unwrap().iter())
+        .filter(|l| l.contains("\"job finished\""))
+        .cloned()
+        .collect();
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    let (_, _, raw) = http(&api.address, "GET", "/v1/quota", Some(&token), None);
+    let q = json_body(&raw);
+    assert_eq!(
+        (q["data"]["used"].as_u64(), q["data"]["reserved"].as_u64()),
+        (Some(1), Some(0)),
+        "committed once: {raw}"
+    );
+}

@@ -109,6 +109,7 @@ impl FromStr for Op {
 enum When {
     Never,
     Always,
+    Slow(std::time::Duration),
     Calls(BTreeSet<usize>),
     Every(usize),
 }
@@ -157,6 +158,15 @@ impl Fault {
         }
     }
 
+    /// Never fails, but every call waits `delay` first (a slow service).
+    #[must_use]
+    pub fn slow(delay: std::time::Duration) -> Self {
+        Self {
+            when: When::Slow(delay),
+            error: None,
+        }
+    }
+
     /// Fails with `error` instead of the operation's default error.
     #[must_use]
     pub fn with_error(mut self, error: MediaError) -> Self {
@@ -166,7 +176,7 @@ impl Fault {
 
     fn fails(&self, call: usize) -> bool {
         match &self.when {
-            When::Never => false,
+            When::Never | When::Slow(_) => false,
             When::Always => true,
             When::Calls(calls) => calls.contains(&call),
             When::Every(n) => *n > 0 && (call + 1).is_multiple_of(*n),
@@ -177,7 +187,7 @@ impl Fault {
 impl FromStr for Fault {
     type Err = String;
 
-    /// `never`, `always`, `every:N` or `calls:A+B+...`.
+    /// `never`, `always`, `every:N`, `calls:A+B+...` or `slow:MS`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         let number = |n: &str| {
@@ -189,11 +199,14 @@ impl FromStr for Fault {
             None if s == "never" => Ok(Fault::never()),
             None if s == "always" => Ok(Fault::always()),
             Some(("every", n)) => Ok(Fault::every(number(n)?)),
+            Some(("slow", ms)) => Ok(Fault::slow(std::time::Duration::from_millis(
+                u64::try_from(number(ms)?).unwrap_or(u64::MAX),
+            ))),
             Some(("calls", list)) => Ok(Fault::on_calls(
                 list.split('+').map(number).collect::<Result<Vec<_>, _>>()?,
             )),
             _ => Err(format!(
-                "unknown fault {s:?} (never, always, every:N, calls:A+B)"
+                "unknown fault {s:?} (never, always, every:N, calls:A+B, slow:MS)"
             )),
         }
     }
@@ -272,14 +285,17 @@ impl<P> Flaky<P> {
         &self.inner
     }
 
-    /// Counts a call of `op`; the error to fail it with, if it fails.
-    fn check(&self, op: Op) -> Result<(), MediaError> {
+    /// Counts a call of `op`: the error to fail it with, or how long to
+    /// delay it (a `slow:MS` fault) before running it.
+    fn check(&self, op: Op) -> Result<Option<std::time::Duration>, MediaError> {
         let call = self.calls[op.slot()].fetch_add(1, Ordering::SeqCst);
         let fault = &self.faults[op.slot()];
-        if fault.fails(call) {
+        if let When::Slow(delay) = fault.when {
+            Ok(Some(delay))
+        } else if fault.fails(call) {
             Err(fault.error.clone().unwrap_or_else(|| op.default_error()))
         } else {
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -290,7 +306,14 @@ impl<P: ScriptWriter> ScriptWriter for Flaky<P> {
         spec: &'a VideoSpec,
     ) -> BoxFuture<'a, Result<Storyboard, MediaError>> {
         match self.check(Op::Script) {
-            Ok(()) => self.inner.write_script(spec),
+            Ok(None) => self.inner.write_script(spec),
+            Ok(Some(delay)) => {
+                let run = self.inner.write_script(spec);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
@@ -303,7 +326,14 @@ impl<P: VisualGenerator> VisualGenerator for Flaky<P> {
         aspect: AspectRatio,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
         match self.check(Op::Clip) {
-            Ok(()) => self.inner.clip(scene, aspect),
+            Ok(None) => self.inner.clip(scene, aspect),
+            Ok(Some(delay)) => {
+                let run = self.inner.clip(scene, aspect);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
@@ -314,7 +344,14 @@ impl<P: VisualGenerator> VisualGenerator for Flaky<P> {
         aspect: AspectRatio,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
         match self.check(Op::Still) {
-            Ok(()) => self.inner.still(scene, aspect),
+            Ok(None) => self.inner.still(scene, aspect),
+            Ok(Some(delay)) => {
+                let run = self.inner.still(scene, aspect);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
@@ -328,7 +365,14 @@ impl<P: TitleCardRenderer> TitleCardRenderer for Flaky<P> {
         aspect: AspectRatio,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
         match self.check(Op::TitleCard) {
-            Ok(()) => self.inner.title_card(title, scene, aspect),
+            Ok(None) => self.inner.title_card(title, scene, aspect),
+            Ok(Some(delay)) => {
+                let run = self.inner.title_card(title, scene, aspect);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
@@ -342,7 +386,14 @@ impl<P: Narrator> Narrator for Flaky<P> {
         language: &'a Language,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
         match self.check(Op::Narrate) {
-            Ok(()) => self.inner.narrate(scene, voice, language),
+            Ok(None) => self.inner.narrate(scene, voice, language),
+            Ok(Some(delay)) => {
+                let run = self.inner.narrate(scene, voice, language);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
@@ -356,7 +407,14 @@ impl<P: ArtifactStore> ArtifactStore for Flaky<P> {
         blob: &'a MediaBlob,
     ) -> BoxFuture<'a, Result<StoredArtifact, MediaError>> {
         match self.check(Op::Put) {
-            Ok(()) => self.inner.put(video_id, name, blob),
+            Ok(None) => self.inner.put(video_id, name, blob),
+            Ok(Some(delay)) => {
+                let run = self.inner.put(video_id, name, blob);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }

@@ -65,7 +65,7 @@ impl Modify for BearerScheme {
         videos::create_video, videos::list_videos, videos::get_video, videos::cancel_video, videos::get_artifact,
         videos::create_batch, videos::list_batches, videos::get_batch, videos::cancel_batch,
         quota::get_quota, videos::usage,
-        health::health, health::ready, catalog::list_errors,
+        health::health, health::ready, catalog::list_errors, super::metrics::metrics,
     ),
     components(schemas(
         ytvc_error_codes::ErrorBody,

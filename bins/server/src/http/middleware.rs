@@ -73,6 +73,14 @@ pub async fn request_context(
                 .match_pattern()
                 .unwrap_or_else(|| "unmatched".to_owned());
             let user = req.extensions().get::<LoggedUser>().map(|u| u.0.clone());
+            if let Some(m) = req.app_data::<web::Data<super::metrics::Metrics>>() {
+                m.observe(
+                    &method,
+                    &route,
+                    resp.status().as_u16(),
+                    started.elapsed().as_secs_f64(),
+                );
+            }
             let res = ServiceResponse::new(req, resp);
             log_request(
                 logger.as_ref(),

@@ -7,6 +7,7 @@ pub mod cors;
 pub mod docs;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod quota;
 pub mod videos;
@@ -37,7 +38,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         .app_data(web::Data::new(cors::CorsOrigins(std::rc::Rc::new(
             state.config.cors_origins.clone(),
         ))))
+        .app_data(web::Data::from(state.metrics.clone()))
         .app_data(state)
+        .service(metrics::metrics)
         .configure(auth::configure)
         .configure(videos::configure)
         .service(quota::get_quota)
