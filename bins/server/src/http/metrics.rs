@@ -11,10 +11,14 @@ use ytvc_domain::jobs::JobState;
 
 use crate::state::AppState;
 
+/// (method, route, status).
+type SeriesKey = (String, String, u16);
+
 /// Request counters, shared by the middleware and `/metrics`.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    /// Per series: count and total seconds.
+    requests: Mutex<BTreeMap<SeriesKey, (u64, f64)>>,
     /// Rate-limit decisions taken without the shared store (degraded).
     pub rate_limit_degraded: AtomicU64,
 }
