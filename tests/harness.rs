@@ -1,6 +1,4 @@
-//! The end-to-end test harness: [`TestApp::spawn`] starts the real server on
-//! port 0 with its own fresh database and data directory, and offers typed
-//! request helpers. Each test gets its own app.
+#![doc = include_str!("README.md")]
 
 use std::time::Duration;
 
