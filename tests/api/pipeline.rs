@@ -225,3 +225,43 @@ async fn a_persistent_tts_outage_retries_then_fails_and_releases_the_quota() {
     .await
     .assert_error("VIDEO_002");
 }
+
+#[tokio::test]
+async fn cancelling_a_running_video_stops_it_at_the_next_step() {
+    let app = TestApp::spawn_with(Db::Sqlite, |c| {
+        c.worker_enabled = true;
+        c.media_faults = Some("narrate=slow:400".into());
+        c.job_lease = Duration::from_secs(3); // heartbeats every second
+    })
+    .await
+    .unwrap();
+    let (_, token, _) = app.user("cr@example.com").await;
+    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "A long walk along a windy beach", "duration_seconds": 60}))).await;
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    loop {
+        let v = app.authed("GET", &format!("/v1/videos/{id}"), &token, None).await;
+        if v.body["data"]["status"] == "processing" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = app.authed("POST", &format!("/v1/videos/{id}/cancel"), &token, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["status"], "processing", "a running video stops at its next step");
+    let started = Instant::now();
+    let v = loop {
+        let v = app.authed("GET", &format!("/v1/videos/{id}"), &token, None).await;
+        let s = v.body["data"]["status"].as_str().unwrap().to_owned();
+        if s != "processing" && s != "queued" {
+            break v.body["data"].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "not stopped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(v["status"], "cancelled", "{v}");
+    assert!(v["artifacts"].is_null());
+    let q = app.authed("GET", "/v1/quota", &token, None).await;
+    assert_eq!((q.body["data"]["used"].as_u64(), q.body["data"]["reserved"].as_u64()), (Some(0), Some(0)), "released");
+}
