@@ -109,6 +109,11 @@ async fn the_catalog_lists_49_codes() {
     assert_eq!(r.status, 200);
     let items = r.body["data"].as_array().unwrap();
     assert_eq!(items.len(), 49);
+    assert_eq!(
+        r.header("x-ratelimit-limit"),
+        "30",
+        "every /v1 answer carries limit headers"
+    );
     let val002 = items.iter().find(|e| e["code"] == "VAL_002").unwrap();
     assert_eq!(val002["http_status"], 422);
     assert_eq!(val002["category"], "VAL");

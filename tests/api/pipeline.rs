@@ -236,23 +236,39 @@ async fn cancelling_a_running_video_stops_it_at_the_next_step() {
     .await
     .unwrap();
     let (_, token, _) = app.user("cr@example.com").await;
-    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "A long walk along a windy beach", "duration_seconds": 60}))).await;
+    let r = app
+        .authed(
+            "POST",
+            "/v1/videos",
+            &token,
+            Some(&json!({"prompt": "A long walk along a windy beach", "duration_seconds": 60})),
+        )
+        .await;
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     let started = Instant::now();
     loop {
-        let v = app.authed("GET", &format!("/v1/videos/{id}"), &token, None).await;
+        let v = app
+            .authed("GET", &format!("/v1/videos/{id}"), &token, None)
+            .await;
         if v.body["data"]["status"] == "processing" {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let r = app.authed("POST", &format!("/v1/videos/{id}/cancel"), &token, None).await;
+    let r = app
+        .authed("POST", &format!("/v1/videos/{id}/cancel"), &token, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["data"]["status"], "processing", "a running video stops at its next step");
+    assert_eq!(
+        r.body["data"]["status"], "processing",
+        "a running video stops at its next step"
+    );
     let started = Instant::now();
     let v = loop {
-        let v = app.authed("GET", &format!("/v1/videos/{id}"), &token, None).await;
+        let v = app
+            .authed("GET", &format!("/v1/videos/{id}"), &token, None)
+            .await;
         let s = v.body["data"]["status"].as_str().unwrap().to_owned();
         if s != "processing" && s != "queued" {
             break v.body["data"].clone();
@@ -263,5 +279,12 @@ async fn cancelling_a_running_video_stops_it_at_the_next_step() {
     assert_eq!(v["status"], "cancelled", "{v}");
     assert!(v["artifacts"].is_null());
     let q = app.authed("GET", "/v1/quota", &token, None).await;
-    assert_eq!((q.body["data"]["used"].as_u64(), q.body["data"]["reserved"].as_u64()), (Some(0), Some(0)), "released");
+    assert_eq!(
+        (
+            q.body["data"]["used"].as_u64(),
+            q.body["data"]["reserved"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "released"
+    );
 }

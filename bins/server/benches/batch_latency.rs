@@ -19,13 +19,20 @@ use ytvc_server::startup::Application;
 const ITERATIONS: usize = 100;
 
 fn bench_plans() -> Plans {
-    let wide = RateLimitSpec { limit: 1_000_000, window_secs: 3600 };
+    let wide = RateLimitSpec {
+        limit: 1_000_000,
+        window_secs: 3600,
+    };
     let bench = Plan {
         name: PlanName::parse("bench").unwrap(),
         monthly_quota: None,
         batch_size_limit: 100,
         priority: 1,
-        rate_limits: RateLimits { api: wide, batch_creations: wide, video_generations: wide },
+        rate_limits: RateLimits {
+            api: wide,
+            batch_creations: wide,
+            video_generations: wide,
+        },
     };
     Plans::new([Plan::free(), bench]).unwrap()
 }
@@ -38,19 +45,35 @@ async fn run(name: &str, db: TestDb) {
     config.worker_enabled = false;
     config.plans = bench_plans();
     config.auth_ip_limit_per_minute = 1000;
-    let app = Application::build(config, ytvc_server::telemetry::discard()).await.unwrap();
+    let app = Application::build(config, ytvc_server::telemetry::discard())
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let creds = serde_json::json!({"email": "bench@example.com", "password": "correct horse battery staple"});
-    client.post(format!("{base}/v1/auth/register")).json(&creds).send().await.unwrap();
+    client
+        .post(format!("{base}/v1/auth/register"))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap();
     {
         let mut conn = db.database().conn().unwrap();
-        diesel::sql_query("UPDATE users SET plan = 'bench'").execute(&mut *conn).unwrap();
+        diesel::sql_query("UPDATE users SET plan = 'bench'")
+            .execute(&mut *conn)
+            .unwrap();
     }
-    let login: serde_json::Value =
-        client.post(format!("{base}/v1/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+    let login: serde_json::Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["data"]["access_token"].as_str().unwrap().to_owned();
     let batch = serde_json::json!({"videos": (0..100).map(|i| serde_json::json!({
         "prompt": format!("Benchmark clip number {i} about a quiet forest at dawn"), "duration_seconds": 30
@@ -58,7 +81,13 @@ async fn run(name: &str, db: TestDb) {
     let mut samples = Vec::with_capacity(ITERATIONS);
     for i in 0..ITERATIONS + 5 {
         let started = Instant::now();
-        let r = client.post(format!("{base}/v1/batches")).bearer_auth(&token).json(&batch).send().await.unwrap();
+        let r = client
+            .post(format!("{base}/v1/batches"))
+            .bearer_auth(&token)
+            .json(&batch)
+            .send()
+            .await
+            .unwrap();
         let elapsed = started.elapsed();
         assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
         if i >= 5 {
@@ -66,7 +95,11 @@ async fn run(name: &str, db: TestDb) {
         }
     }
     samples.sort();
-    let pct = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).saturating_sub(1).min(samples.len() - 1)];
+    let pct = |p: f64| {
+        samples[((samples.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(samples.len() - 1)]
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "POST /v1/batches (100 items) on {name}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({ITERATIONS} requests)",

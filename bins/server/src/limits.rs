@@ -144,6 +144,17 @@ impl Limits {
         self.check(&key, self.auth_ip, LimitKind::AuthIp).await
     }
 
+    /// The state of client `ip`'s auth-endpoint limit, without counting anything.
+    pub async fn peek_ip(&self, ip: &str) -> Applied {
+        let key = format!("ip:{ip}:auth");
+        let decision = self.limiter.peek(&key, &self.auth_ip, 1).await;
+        Applied {
+            kind: LimitKind::AuthIp,
+            policy: self.auth_ip,
+            decision,
+        }
+    }
+
     /// The state of `user`'s `kind` limit, without counting anything.
     pub async fn peek_user(&self, user: &User, kind: LimitKind) -> Option<Applied> {
         let policy = *self.policy(&user.plan, kind)?;

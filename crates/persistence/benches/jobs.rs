@@ -23,8 +23,8 @@ use chrono::{TimeDelta, Utc};
 use diesel::RunQueryDsl;
 use ytvc_domain::jobs::{JobQueue, NewJob, RetryPolicy};
 use ytvc_persistence::jobs::{SqlJobQueue, enqueue_in};
-use ytvc_persistence::quota_store::write_transaction;
 use ytvc_persistence::testing::TestDb;
+use ytvc_persistence::tx::write_transaction;
 use ytvc_persistence::{Backend, Database, DbConfig, DbError};
 
 const WORKERS: usize = 4;

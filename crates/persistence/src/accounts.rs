@@ -10,8 +10,8 @@ use ytvc_domain::repo::RepoError;
 use ytvc_domain::validation::Email;
 use ytvc_quota::{AnchorDay, PlanName};
 
-use crate::quota_store::write_transaction;
 use crate::schema::{refresh_tokens, revocations, users};
+use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {

@@ -45,7 +45,7 @@ use ytvc_domain::jobs::{
 };
 use ytvc_domain::repo::RepoError;
 
-use crate::quota_store::write_transaction;
+use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
 
 /// The diesel schema of the `jobs` table (migration `000005_jobs`) and of
@@ -182,7 +182,7 @@ impl SqlJobQueue {
 /// quota reservation and its job atomically:
 ///
 /// ```no_run
-/// # use ytvc_persistence::{Database, DbError, jobs::enqueue_in, quota_store::write_transaction};
+/// # use ytvc_persistence::{Database, DbError, jobs::enqueue_in, tx::write_transaction};
 /// # use ytvc_domain::jobs::NewJob;
 /// # fn f(db: &Database, job: &NewJob) -> Result<(), DbError> {
 /// let mut conn = db.conn()?;
@@ -1027,7 +1027,7 @@ fn count_of(raw: i32, what: &str) -> Result<u32, JobError> {
 
 /// A uniform sample in `[0, 1)` from 53 random bits of a v4 UUID (its low
 /// 62 bits are all random; version and variant bits sit above them).
-fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     let bits = uuid::Uuid::new_v4().as_u128() & ((1_u128 << 53) - 1);
     #[allow(clippy::cast_precision_loss)]
     let sample = bits as f64 / (1_u64 << 53) as f64;

@@ -9,6 +9,7 @@ mod pool;
 pub mod quota_store;
 mod schema;
 pub mod testing;
+pub mod tx;
 pub mod videos;
 
 pub use accounts::SqlAccounts;

@@ -27,7 +27,7 @@
 //! UTC `TIMESTAMP` truncated to microseconds (PostgreSQL's precision).
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::TransactionManager;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use ytvc_quota::{
@@ -35,6 +35,7 @@ use ytvc_quota::{
     ReserveRequest, Settle, SettleOutcome, StoreError, Usage, UserKey, decide_settlement,
 };
 
+use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
 
 /// The diesel schema of the two quota tables (migration `000002_quota`).
@@ -110,7 +111,7 @@ const REASON_EXPIRED: &str = "expired";
 /// PostgreSQL, through [`AnyConnection`]).
 ///
 /// Each trait method checks a connection out of the pool and runs one
-/// transaction ([`write_transaction`]); to reserve inside a transaction of
+/// transaction ([`write_transaction`](crate::tx::write_transaction)); to reserve inside a transaction of
 /// your own (e.g. with the rows of the video and its job), use
 /// [`reserve_in`] and [`settle_in`].
 ///
@@ -220,85 +221,6 @@ impl QuotaStore for SqlQuotaStore {
             .map_err(|e| e.into_quota("release_expired"))?;
         }
         Ok(released)
-    }
-}
-
-/// Runs `f` in a write transaction fit for [`reserve_in`] and [`settle_in`]:
-/// `BEGIN IMMEDIATE` on SQLite (diesel's
-/// `SqliteConnection::immediate_transaction`, but handing `f` the
-/// [`AnyConnection`]), a plain (`READ COMMITTED`) transaction on PostgreSQL,
-/// where the row locks taken by the quota functions do the job. Commits when
-/// `f` returns `Ok`, rolls back otherwise.
-///
-/// Use it for a transaction that creates other rows along with a
-/// reservation:
-///
-/// ```no_run
-/// # use ytvc_persistence::{Database, quota_store::{reserve_in, write_transaction}};
-/// # fn demo(db: &Database, request: &ytvc_quota::ReserveRequest) -> Result<(), ytvc_quota::QuotaError> {
-/// let mut conn = db.conn().expect("connection");
-/// let reservation = write_transaction(&mut conn, |conn| {
-///     // ... insert the video and its job with `conn` ...
-///     reserve_in(conn, request)
-/// })?;
-/// # let _ = reservation; Ok(()) }
-/// ```
-///
-/// # Errors
-///
-/// The error of `f`, or of `BEGIN`/`COMMIT`/`ROLLBACK` (converted with
-/// `E: From<diesel::result::Error>`). A `QuotaError` closure gets those as
-/// [`QuotaError::Store`].
-///
-/// When a transaction is already open on `conn`, `f` runs in a savepoint of
-/// it (on SQLite the outer transaction must then be an immediate one).
-pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
-    E: IntoTxError,
-{
-    type Tm = AnyConnection;
-    let nested = <Tm as TransactionManager<Tm>>::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_err(E::from_diesel)?
-        .is_some();
-    match conn {
-        // Inside an open transaction: a savepoint, the outer BEGIN decides.
-        _ if nested => <Tm as TransactionManager<Tm>>::begin_transaction(conn),
-        AnyConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
-        }
-        AnyConnection::Postgresql(_) => <Tm as TransactionManager<Tm>>::begin_transaction(conn),
-    }
-    .map_err(E::from_diesel)?;
-    match f(conn) {
-        Ok(value) => {
-            <Tm as TransactionManager<Tm>>::commit_transaction(conn).map_err(E::from_diesel)?;
-            Ok(value)
-        }
-        Err(e) => match <Tm as TransactionManager<Tm>>::rollback_transaction(conn) {
-            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(E::from_diesel(rollback)),
-        },
-    }
-}
-
-/// Error types [`write_transaction`] can return: anything built from a
-/// diesel error, and [`QuotaError`] (as [`QuotaError::Store`]).
-pub trait IntoTxError {
-    /// Wraps a failure of `BEGIN`, `COMMIT` or `ROLLBACK`.
-    fn from_diesel(e: DieselError) -> Self;
-}
-
-impl IntoTxError for DieselError {
-    fn from_diesel(e: DieselError) -> Self {
-        e
-    }
-}
-
-impl IntoTxError for DbError {
-    fn from_diesel(e: DieselError) -> Self {
-        DbError::from(e)
     }
 }
 

@@ -14,8 +14,9 @@ use ytvc_domain::videos::{
 };
 use ytvc_quota::{QuotaError, ReleaseReason, Settle};
 
-use crate::quota_store::{IntoTxError, reserve_in, settle_in, write_transaction};
+use crate::quota_store::{reserve_in, settle_in};
 use crate::schema::{batches, idempotency_keys, jobs, videos};
+use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
@@ -809,7 +810,7 @@ impl ytvc_domain::videos::VideoRuns for SqlVideos {
         let job_id = job.id.to_string();
         let token = job.fencing_token;
         let video = job.video_id.clone();
-        let jitter = rand_unit();
+        let jitter = crate::jobs::random_unit();
         let result: Result<Option<RunEnd>, Fail> =
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
                 let end = match outcome {
@@ -963,16 +964,4 @@ impl IntoRepo for SubmitError {
             other => RepoError::Other(other.to_string()),
         }
     }
-}
-
-/// A uniform sample in `[0, 1)` for backoff jitter.
-fn rand_unit() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }

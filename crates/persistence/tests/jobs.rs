@@ -22,8 +22,8 @@ use ytvc_domain::jobs::{
 };
 use ytvc_domain::repo::RepoError;
 use ytvc_persistence::jobs::{LEASE_EXPIRED, SqlJobQueue, batch_lease_held_in, enqueue_in};
-use ytvc_persistence::quota_store::write_transaction;
 use ytvc_persistence::testing::TestDb;
+use ytvc_persistence::tx::write_transaction;
 use ytvc_persistence::{Backend, Database, DbConfig, DbError};
 
 // ---------------------------------------------------------------------------

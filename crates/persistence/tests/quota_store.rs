@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::prelude::*;
 use proptest::prelude::*;
-use ytvc_persistence::quota_store::{reserve_in, settle_in, write_transaction};
+use ytvc_persistence::quota_store::{reserve_in, settle_in};
 use ytvc_persistence::testing::TestDb;
+use ytvc_persistence::tx::write_transaction;
 use ytvc_persistence::{Backend, Database, DbConfig, DbError, SqlQuotaStore};
 use ytvc_quota::{
     AnchorDay, DateTime, InMemoryQuotaStore, ManualClock, Plan, PlanName, Plans, QuotaError,

@@ -37,12 +37,18 @@ pub fn entries() -> Vec<CatalogEntry> {
         .collect()
 }
 
-/// Lists the error catalog (49 codes). Public, not rate limited.
+/// Lists the error catalog (49 codes). Public and not counted against any
+/// limit; it carries the caller IP's limit headers like every /v1 answer.
 #[utoipa::path(
     get, path = "/v1/errors", tag = "health",
     responses((status = 200, description = "The whole catalog", body = ApiResponse<Vec<CatalogEntry>>)),
 )]
 #[get("/v1/errors")]
-pub async fn list_errors() -> HttpResponse {
+pub async fn list_errors(
+    req: actix_web::HttpRequest,
+    state: actix_web::web::Data<crate::state::AppState>,
+) -> HttpResponse {
+    let ip = super::auth::client_ip(&req, state.config.trust_forwarded_for);
+    super::auth::record_limit(&req, state.limits.peek_ip(&ip).await);
     HttpResponse::Ok().json(ApiResponse::new(entries()))
 }

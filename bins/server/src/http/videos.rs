@@ -437,7 +437,6 @@ async fn submit(
     state: &AppState,
     user: UserId,
     mut submission: Submission,
-    body: Value,
     idem: Option<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let now = ytvc_quota::Clock::now(&state.clock);
@@ -463,7 +462,6 @@ async fn submit(
             expires_at: now + IDEMPOTENCY_TTL,
         });
     }
-    let _ = body;
     let units = submission.videos.len();
     let repo = state.videos.clone();
     let quota = state.quota.clone();
@@ -485,6 +483,37 @@ async fn submit(
     Ok(HttpResponse::Accepted()
         .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
         .body(data))
+}
+
+/// What the shared front of both POSTs decided.
+enum Admission {
+    /// An earlier request with this `Idempotency-Key` and body: its answer.
+    Replay(HttpResponse),
+    /// A new request; `(key, scope, body hash)` when it carries a key.
+    Fresh(Option<(String, String, String)>),
+}
+
+/// The shared front of `POST /v1/videos` and `POST /v1/batches`: the
+/// resource's rate limit (after the general one the extractor applied), then
+/// the `Idempotency-Key` replay or conflict.
+async fn admit(
+    req: &HttpRequest,
+    state: &AppState,
+    who: &ApiUser,
+    kind: LimitKind,
+    scope: &str,
+    body: &Value,
+) -> Result<Admission, ApiError> {
+    let applied = state.limits.check_user(&who.user, kind).await?;
+    record_limit(req, applied);
+    let Some(key) = idempotency_key(req)? else {
+        return Ok(Admission::Fresh(None));
+    };
+    let hash = request_hash(body);
+    match replay(state, who.user.id, &key, scope, &hash).await? {
+        Some(resp) => Ok(Admission::Replay(resp)),
+        None => Ok(Admission::Fresh(Some((key, scope.to_owned(), hash)))),
+    }
 }
 
 // ---------------------------------------------------------------- handlers
@@ -513,30 +542,26 @@ pub async fn create_video(
     who: ApiUser,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let applied = state.limits.check_user(&who.user, LimitKind::Video).await?;
-    record_limit(&req, applied);
     let body = body.into_inner();
-    let key = idempotency_key(&req)?;
-    let hash = request_hash(&body);
-    let scope = "POST /v1/videos";
-    if let Some(k) = &key
-        && let Some(resp) = replay(&state, who.user.id, k, scope, &hash).await?
+    let idem = match admit(
+        &req,
+        &state,
+        &who,
+        LimitKind::Video,
+        "POST /v1/videos",
+        &body,
+    )
+    .await?
     {
-        return Ok(resp);
-    }
-    let request: VideoRequest = parse_body(body.clone())?;
+        Admission::Replay(resp) => return Ok(resp),
+        Admission::Fresh(idem) => idem,
+    };
+    let request: VideoRequest = parse_body(body)?;
     let plan = state.plan_of(&who.user)?;
     let now = ytvc_quota::Clock::now(&state.clock);
     let submission = videos::prepare_video(&who.user, &plan, request.into(), now, &state.retry)
         .map_err(|e| prepare_error(e, now))?;
-    submit(
-        &state,
-        who.user.id,
-        submission,
-        body,
-        key.map(|k| (k, scope.to_owned(), hash)),
-    )
-    .await
+    submit(&state, who.user.id, submission, idem).await
 }
 
 /// Submits a batch: 1..=plan limit videos, all or nothing. Each item is
@@ -558,18 +583,21 @@ pub async fn create_batch(
     who: ApiUser,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let applied = state.limits.check_user(&who.user, LimitKind::Batch).await?;
-    record_limit(&req, applied);
     let body = body.into_inner();
-    let key = idempotency_key(&req)?;
-    let hash = request_hash(&body);
-    let scope = "POST /v1/batches";
-    if let Some(k) = &key
-        && let Some(resp) = replay(&state, who.user.id, k, scope, &hash).await?
+    let idem = match admit(
+        &req,
+        &state,
+        &who,
+        LimitKind::Batch,
+        "POST /v1/batches",
+        &body,
+    )
+    .await?
     {
-        return Ok(resp);
-    }
-    let request: BatchRequest = parse_body(body.clone())?;
+        Admission::Replay(resp) => return Ok(resp),
+        Admission::Fresh(idem) => idem,
+    };
+    let request: BatchRequest = parse_body(body)?;
     let plan = state.plan_of(&who.user)?;
     let now = ytvc_quota::Clock::now(&state.clock);
     let items = request
@@ -580,14 +608,7 @@ pub async fn create_batch(
     let submission =
         videos::prepare_batch(&who.user, &plan, request.name, items, now, &state.retry)
             .map_err(|e| prepare_error(e, now))?;
-    submit(
-        &state,
-        who.user.id,
-        submission,
-        body,
-        key.map(|k| (k, scope.to_owned(), hash)),
-    )
-    .await
+    submit(&state, who.user.id, submission, idem).await
 }
 
 fn parse_video_id(raw: &str) -> Result<VideoId, ApiError> {
