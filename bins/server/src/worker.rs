@@ -253,7 +253,7 @@ impl Worker {
         self.stats.runs.fetch_add(1, Ordering::Relaxed);
         let outcome = match spec_of(&video) {
             Err(message) => RunOutcome::Failed {
-                code: "VAL_004".into(),
+                code: ytvc_error_codes::ErrorCode::PromptRejected.as_str().into(),
                 message,
                 retryable: false,
             },
@@ -318,7 +318,7 @@ impl Worker {
             Ok(PipelineOutcome::Completed(out)) => match serde_json::to_value(&out.manifest) {
                 Ok(manifest) => RunOutcome::Completed { manifest },
                 Err(e) => RunOutcome::Failed {
-                    code: "VIDEO_004".into(),
+                    code: ytvc_error_codes::ErrorCode::AssemblyFailed.as_str().into(),
                     message: format!("manifest: {e}"),
                     retryable: false,
                 },

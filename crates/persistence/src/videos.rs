@@ -924,9 +924,11 @@ impl SqlVideos {
                         let code = if last_error.as_deref() == Some("lease_expired")
                             || last_error.is_none()
                         {
-                            "VIDEO_001"
+                            ytvc_error_codes::ErrorCode::VideoGenerationFailed.as_str()
                         } else {
-                            last_error.as_deref().unwrap_or("VIDEO_001")
+                            last_error.as_deref().unwrap_or(
+                                ytvc_error_codes::ErrorCode::VideoGenerationFailed.as_str(),
+                            )
                         };
                         let message = "Video generation failed: the worker stopped responding on every attempt";
                         end_video(
