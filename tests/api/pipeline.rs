@@ -233,7 +233,7 @@ async fn a_persistent_tts_outage_retries_then_fails_and_releases_the_quota() {
 async fn cancelling_a_running_video_stops_it_at_the_next_step() {
     let app = TestApp::spawn_with(Db::Sqlite, |c| {
         c.worker_enabled = true;
-        c.media_faults = Some("narrate=slow:400".into());
+        c.media_faults = Some("narrate=slow:800".into());
         c.job_lease = Duration::from_secs(3); // heartbeats every second
     })
     .await
