@@ -260,6 +260,8 @@ pub struct IdempotencyRecord {
     pub status: u16,
     /// The original body.
     pub body: String,
+    /// When the original request was answered.
+    pub created_at: DateTime<Utc>,
     /// Forgotten after (at least 24 h).
     pub expires_at: DateTime<Utc>,
 }

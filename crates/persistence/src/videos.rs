@@ -359,19 +359,21 @@ impl VideoRepository for SqlVideos {
                 idempotency_keys::request_hash,
                 idempotency_keys::response_status,
                 idempotency_keys::response_body,
+                idempotency_keys::created_at,
                 idempotency_keys::expires_at,
             ))
-            .first::<(String, String, i32, String, NaiveDateTime)>(&mut *conn)
+            .first::<(String, String, i32, String, NaiveDateTime, NaiveDateTime)>(&mut *conn)
             .optional()
             .map_err(repo)?;
         Ok(row.map(
-            |(scope, request_hash, status, body, expires_at)| IdempotencyRecord {
+            |(scope, request_hash, status, body, created_at, expires_at)| IdempotencyRecord {
                 user,
                 key: key.to_owned(),
                 scope,
                 request_hash,
                 status: u16::try_from(status).unwrap_or(500),
                 body,
+                created_at: utc(created_at),
                 expires_at: utc(expires_at),
             },
         ))
@@ -386,13 +388,7 @@ impl VideoRepository for SqlVideos {
                     idempotency_keys::table
                         .filter(idempotency_keys::user_id.eq(i.user.to_string()))
                         .filter(idempotency_keys::idem_key.eq(&i.key))
-                        .filter(
-                            idempotency_keys::expires_at.le(naive(
-                                s.videos
-                                    .first()
-                                    .map_or(i.expires_at, |v| v.video.created_at),
-                            )),
-                        ),
+                        .filter(idempotency_keys::expires_at.le(naive(i.created_at))),
                 )
                 .execute(conn)?;
                 let inserted = diesel::insert_into(idempotency_keys::table)
@@ -403,11 +399,7 @@ impl VideoRepository for SqlVideos {
                         idempotency_keys::request_hash.eq(&i.request_hash),
                         idempotency_keys::response_status.eq(i32::from(i.status)),
                         idempotency_keys::response_body.eq(&i.body),
-                        idempotency_keys::created_at.eq(naive(
-                            s.videos
-                                .first()
-                                .map_or(i.expires_at, |v| v.video.created_at),
-                        )),
+                        idempotency_keys::created_at.eq(naive(i.created_at)),
                         idempotency_keys::expires_at.eq(naive(i.expires_at)),
                     ))
                     .execute(conn);

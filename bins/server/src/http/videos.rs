@@ -458,6 +458,7 @@ async fn submit(
             scope,
             request_hash: hash,
             status: 202,
+            created_at: now,
             body: data.clone(),
             expires_at: now + IDEMPOTENCY_TTL,
         });
