@@ -9,6 +9,7 @@
 //! | [`TitleCardRenderer`] | (always local) | a PNG |
 //! | [`Narrator`] | text-to-speech | a WAV tone pattern of the scene's length |
 //! | [`ArtifactStore`] | files under the data dir | files under a root dir |
+//! | [`VideoAssembler`] | `ytvc-assembly`: H.264 + audio in MP4, no external tools | (the same) |
 //!
 //! Every port is an object-safe "async trait": its methods return a
 //! [`BoxFuture`], so the server holds `Arc<dyn Port>` and use cases are tested
@@ -645,6 +646,66 @@ pub trait Narrator: Send + Sync {
         scene: &'a Scene,
         voice: Voice,
         language: &'a Language,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+}
+
+/// One scene as the [`VideoAssembler`] gets it: the files the pipeline
+/// generated for it, and how long it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssemblyScene {
+    /// 1-based position.
+    pub index: u32,
+    /// How long the scene lasts in the video, in seconds (≥ 1).
+    pub duration_seconds: u32,
+    /// The scene's visual: an MP4 (H.264) or APNG clip, or a PNG / JPEG
+    /// still or title card.
+    pub visual: MediaBlob,
+    /// Which generator made it: stills and title cards are shown with a
+    /// slow pan / zoom, clips as they are (looped or frozen on their last
+    /// frame when shorter than the scene, cut when longer).
+    pub visual_source: VisualSource,
+    /// The narration (WAV, 16-bit PCM), `None` when the voice is `none`:
+    /// the scene is then silent. Shorter audio is padded with silence,
+    /// longer audio is cut at the scene's end.
+    pub narration: Option<MediaBlob>,
+}
+
+/// What the [`VideoAssembler`] turns into one video file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssemblyRequest {
+    /// The video (for logs).
+    pub video_id: String,
+    /// The frame shape: 16:9 is 1280×720, 9:16 is 720×1280, 1:1 is 720×720.
+    pub aspect_ratio: AspectRatio,
+    /// The scenes, in order.
+    pub scenes: Vec<AssemblyScene>,
+}
+
+impl AssemblyRequest {
+    /// The sum of the scene durations: the length of the video.
+    #[must_use]
+    pub fn total_duration_seconds(&self) -> u32 {
+        self.scenes.iter().map(|s| s.duration_seconds).sum()
+    }
+}
+
+/// The file name of the assembled video in the artifact set.
+pub const VIDEO_FILE: &str = "video.mp4";
+
+/// Turns the scenes of a video into one playable file (step 4 of the
+/// pipeline).
+pub trait VideoAssembler: Send + Sync {
+    /// An MP4 ([`MediaFormat::Mp4`]) with one H.264 video track and one
+    /// audio track, lasting [`AssemblyRequest::total_duration_seconds`]
+    /// (within one frame).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` (`VIDEO_004`) when an input cannot be decoded or
+    /// the encoder fails.
+    fn assemble<'a>(
+        &'a self,
+        request: &'a AssemblyRequest,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
 }
 
