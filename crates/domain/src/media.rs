@@ -363,23 +363,34 @@ pub struct Manifest {
     pub language: Language,
     /// The sum of the scene durations (= the requested duration).
     pub total_duration_seconds: u32,
+    /// The media provider that made the files (`local` marks offline
+    /// placeholders, not generated footage).
+    pub provider: String,
+    /// Whether any scene fell back from a clip to a still or a title card.
+    pub degraded: bool,
     /// The storyboard file.
     pub storyboard: StoredArtifact,
     /// The scenes, in order.
     pub scenes: Vec<ManifestScene>,
+    /// The assembled video ([`VIDEO_FILE`]), when the pipeline has an
+    /// assembler.
+    pub video: Option<StoredArtifact>,
 }
 
 impl Manifest {
     /// The current manifest format version.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 
-    /// Every file of the set except the manifest itself, in order.
+    /// Every file of the set except the manifest itself, in order: the
+    /// storyboard, each scene's visual and narration, the video.
     pub fn files(&self) -> impl Iterator<Item = &StoredArtifact> {
-        std::iter::once(&self.storyboard).chain(
-            self.scenes
-                .iter()
-                .flat_map(|s| std::iter::once(&s.visual).chain(s.narration_audio.as_ref())),
-        )
+        std::iter::once(&self.storyboard)
+            .chain(
+                self.scenes
+                    .iter()
+                    .flat_map(|s| std::iter::once(&s.visual).chain(s.narration_audio.as_ref())),
+            )
+            .chain(self.video.as_ref())
     }
 }
 

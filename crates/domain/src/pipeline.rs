@@ -20,8 +20,12 @@
 //! 3. **Narration**, scene by scene, unless the voice is `none`:
 //!    [`Narrator::narrate`]; a failure stops the run (`MEDIA_003` is
 //!    retryable, so the job is retried). Stored as `scene-NN-narration.<ext>`.
-//! 4. **Assembly**: the [`Manifest`] (no timestamps: deterministic) is
-//!    stored last, as `manifest.json`.
+//! 4. **Assembly**: when the pipeline has a [`VideoAssembler`], the scenes'
+//!    visuals and narration become one MP4, stored as
+//!    [`VIDEO_FILE`](crate::media::VIDEO_FILE); its failure (`VIDEO_004`)
+//!    fails the run. The [`Manifest`] (no timestamps: deterministic; it
+//!    says which provider made the files and whether any scene was
+//!    `degraded` to a fallback) is stored last, as `manifest.json`.
 //!
 //! [`Progress::cancelled`] is checked before the script, before every scene
 //! of steps 2 and 3 and before assembly; a cancelled run deletes its partial
@@ -37,9 +41,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::media::{
-    ArtifactStore, BoxFuture, MAX_SCENES, Manifest, ManifestScene, MediaBlob, MediaError,
-    MediaFormat, Narrator, Scene, ScriptWriter, Service, StoredArtifact, Storyboard,
-    TitleCardRenderer, VisualGenerator, VisualSource,
+    ArtifactStore, AssemblyRequest, AssemblyScene, BoxFuture, MAX_SCENES, Manifest, ManifestScene,
+    MediaBlob, MediaError, MediaFormat, Narrator, Scene, ScriptWriter, Service, StoredArtifact,
+    Storyboard, TitleCardRenderer, VIDEO_FILE, VideoAssembler, VisualGenerator, VisualSource,
 };
 use crate::validation::{AspectRatio, VideoSpec};
 
@@ -274,11 +278,16 @@ pub struct Pipeline {
     cards: Arc<dyn TitleCardRenderer>,
     narrator: Arc<dyn Narrator>,
     store: Arc<dyn ArtifactStore>,
+    assembler: Option<Arc<dyn VideoAssembler>>,
+    provider: String,
 }
 
 impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pipeline").finish_non_exhaustive()
+        f.debug_struct("Pipeline")
+            .field("provider", &self.provider)
+            .field("assembles", &self.assembler.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -298,7 +307,23 @@ impl Pipeline {
             cards,
             narrator,
             store,
+            assembler: None,
+            provider: "local".to_owned(),
         }
+    }
+
+    /// Assembles every completed run into one MP4 with `assembler`.
+    #[must_use]
+    pub fn with_assembler(mut self, assembler: Arc<dyn VideoAssembler>) -> Self {
+        self.assembler = Some(assembler);
+        self
+    }
+
+    /// The provider name written into manifests (default `local`).
+    #[must_use]
+    pub fn with_provider_name(mut self, provider: impl Into<String>) -> Self {
+        self.provider = provider.into();
+        self
     }
 
     /// A pipeline whose every port is `provider` (e.g. the local provider).
@@ -380,7 +405,7 @@ impl Pipeline {
                 self.visual(&board.title, scene, spec.aspect_ratio).await?;
             let name = visual_file_name(scene.index, blob.format);
             let stored = self.store.put(video_id, &name, &blob).await?;
-            visuals.push((stored, source, fallback_codes));
+            visuals.push((stored, source, fallback_codes, blob));
             progress.step(Stage::Visuals, scene.index, total);
         }
 
@@ -389,6 +414,7 @@ impl Pipeline {
         let total_narrated = if narrated { total } else { 0 };
         progress.step(Stage::Narration, 0, total_narrated);
         let mut audio = Vec::with_capacity(board.scenes.len());
+        let mut audio_blobs = Vec::with_capacity(board.scenes.len());
         if narrated {
             for scene in &board.scenes {
                 if progress.cancelled() {
@@ -400,6 +426,7 @@ impl Pipeline {
                     .await?;
                 let name = narration_file_name(scene.index, blob.format);
                 audio.push(self.store.put(video_id, &name, &blob).await?);
+                audio_blobs.push(blob);
                 progress.step(Stage::Narration, scene.index, total);
             }
         }
@@ -409,13 +436,42 @@ impl Pipeline {
             return cancelled(Stage::Assembly);
         }
         progress.step(Stage::Assembly, 0, 1);
+        let video = match &self.assembler {
+            Some(assembler) => {
+                let mut narration = audio_blobs.into_iter();
+                let request = AssemblyRequest {
+                    video_id: video_id.to_owned(),
+                    aspect_ratio: spec.aspect_ratio,
+                    scenes: board
+                        .scenes
+                        .iter()
+                        .zip(&mut visuals)
+                        .map(|(scene, (_, source, _, blob))| AssemblyScene {
+                            index: scene.index,
+                            duration_seconds: scene.duration_seconds,
+                            visual: std::mem::replace(
+                                blob,
+                                MediaBlob::new(blob.format, Vec::new()),
+                            ),
+                            visual_source: *source,
+                            narration: narration.next(),
+                        })
+                        .collect(),
+                };
+                let file = assembler.assemble(&request).await?;
+                drop(request);
+                Some(self.store.put(video_id, VIDEO_FILE, &file).await?)
+            }
+            None => None,
+        };
+        let degraded = visuals.iter().any(|(_, _, codes, _)| !codes.is_empty());
         let mut audio = audio.into_iter();
         let scenes = board
             .scenes
             .iter()
             .zip(visuals)
             .map(
-                |(scene, (visual, visual_source, fallback_codes))| ManifestScene {
+                |(scene, (visual, visual_source, fallback_codes, _))| ManifestScene {
                     index: scene.index,
                     duration_seconds: scene.duration_seconds,
                     narration: scene.narration.clone(),
@@ -436,8 +492,11 @@ impl Pipeline {
             voice: spec.voice,
             language: spec.language.clone(),
             total_duration_seconds: board.total_duration_seconds(),
+            provider: self.provider.clone(),
+            degraded,
             storyboard,
             scenes,
+            video,
         };
         let json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| MediaError::AssemblyFailed(format!("manifest json: {e}")))?;

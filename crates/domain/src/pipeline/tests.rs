@@ -43,6 +43,10 @@ struct Fake {
     still_error: Option<MediaError>,
     card_error: Option<MediaError>,
     tts_error: Option<MediaError>,
+    assembly_error: Option<MediaError>,
+    /// What the assembler was asked: per scene (index, duration, visual
+    /// bytes, source, narration bytes).
+    assembled: Mutex<Vec<(u32, u32, String, VisualSource, Option<String>)>>,
     calls: Mutex<Vec<String>>,
     files: Mutex<BTreeMap<String, Vec<u8>>>,
     discarded: Mutex<Vec<String>>,
@@ -199,6 +203,35 @@ impl ArtifactStore for Fake {
     }
 }
 
+impl VideoAssembler for Fake {
+    fn assemble<'a>(
+        &'a self,
+        request: &'a AssemblyRequest,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
+        Box::pin(async move {
+            let text = |b: &MediaBlob| String::from_utf8(b.bytes.clone()).unwrap();
+            *self.assembled.lock().unwrap() = request
+                .scenes
+                .iter()
+                .map(|s| {
+                    (
+                        s.index,
+                        s.duration_seconds,
+                        text(&s.visual),
+                        s.visual_source,
+                        s.narration.as_ref().map(text),
+                    )
+                })
+                .collect();
+            self.answer(
+                format!("assemble {}s", request.total_duration_seconds()),
+                self.assembly_error.as_ref(),
+                MediaFormat::Mp4,
+            )
+        })
+    }
+}
+
 /// Records the steps; cancels once `cancelled` was asked `cancel_after`
 /// times.
 #[derive(Default)]
@@ -269,6 +302,9 @@ fn happy_path_uses_clips_and_writes_the_set() {
     assert!(files.contains(&"vid-1/manifest.json".to_owned()));
     assert!(files.contains(&"vid-1/storyboard.json".to_owned()));
     assert_eq!(m.files().count(), 7);
+    assert!(m.video.is_none(), "no assembler, no video");
+    assert!(!m.degraded);
+    assert_eq!(m.provider, "local");
     // The stored manifest is the returned one.
     let stored = fake.files.lock().unwrap()["vid-1/manifest.json"].clone();
     assert_eq!(serde_json::from_slice::<Manifest>(&stored).unwrap(), *m);
@@ -294,6 +330,90 @@ fn happy_path_uses_clips_and_writes_the_set() {
             (Stage::Assembly, 0, 1),
             (Stage::Assembly, 1, 1),
         ]
+    );
+}
+
+fn run_assembled(fake: Fake, spec: &VideoSpec) -> (Arc<Fake>, Result<PipelineOutcome, MediaError>) {
+    let fake = Arc::new(fake);
+    let pipeline = Pipeline::with_provider(fake.clone())
+        .with_assembler(fake.clone())
+        .with_provider_name("fake");
+    let outcome = block_on(pipeline.run("vid-1", spec, &NoProgress));
+    (fake, outcome)
+}
+
+#[test]
+fn the_assembler_gets_every_scene_and_its_video_is_listed_last() {
+    let fake = Fake {
+        clip_error: Some(unavailable(Service::Veo)),
+        ..Fake::default()
+    };
+    let (fake, outcome) = run_assembled(fake, &spec(25, "neutral"));
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    assert_eq!(
+        *fake.assembled.lock().unwrap(),
+        [
+            (
+                1,
+                9,
+                "still 1".into(),
+                VisualSource::Still,
+                Some("tts 1".into())
+            ),
+            (
+                2,
+                8,
+                "still 2".into(),
+                VisualSource::Still,
+                Some("tts 2".into())
+            ),
+            (
+                3,
+                8,
+                "still 3".into(),
+                VisualSource::Still,
+                Some("tts 3".into())
+            ),
+        ]
+    );
+    let video = m.video.as_ref().unwrap();
+    assert_eq!(
+        (video.name.as_str(), video.media_type.as_str()),
+        (VIDEO_FILE, "video/mp4")
+    );
+    assert_eq!(m.files().last(), Some(video));
+    assert_eq!(m.files().count(), 8);
+    assert_eq!(
+        fake.files.lock().unwrap()["vid-1/video.mp4"],
+        b"assemble 25s".to_vec()
+    );
+    assert!(m.degraded, "every scene fell back to a still");
+    assert_eq!(m.provider, "fake");
+    assert_eq!(m.version, 2);
+
+    // Without voice the scenes are silent; without fallbacks nothing is degraded.
+    let (fake, outcome) = run_assembled(Fake::default(), &spec(10, "none"));
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    assert!(!m.degraded);
+    assert_eq!(
+        *fake.assembled.lock().unwrap(),
+        [(1, 10, "clip 1".into(), VisualSource::Clip, None)]
+    );
+}
+
+#[test]
+fn a_failing_assembly_fails_the_run_and_leaves_nothing() {
+    let fake = Fake {
+        assembly_error: Some(MediaError::AssemblyFailed("encoder".into())),
+        ..Fake::default()
+    };
+    let (fake, outcome) = run_assembled(fake, &spec(10, "neutral"));
+    let error = outcome.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::AssemblyFailed);
+    assert!(!error.retryable());
+    assert!(
+        fake.files.lock().unwrap().is_empty(),
+        "the partial set is gone"
     );
 }
 
