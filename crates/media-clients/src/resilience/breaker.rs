@@ -1,9 +1,28 @@
-//! A circuit breaker: closed → (N consecutive failures) → open → (after a
-//! cool-down) half-open → one trial call → closed on success, open again on
-//! failure.
+//! A circuit breaker with a time-based window, a failure-rate threshold and
+//! a slow-call rule, growing open periods and several half-open trials.
+//!
+//! ```text
+//!            ≥ minimum_calls in the window and
+//!            (failures + slow calls) / calls ≥ failure_rate
+//!   Closed ───────────────────────────────────────────────▶ Open (level 0)
+//!     ▲                                                      │ open period over
+//!     │ all `half_open_trials` trials succeed                ▼
+//!     └──────────────────────────────────────────────── HalfOpen
+//!                                 a trial fails: Open (level + 1)
+//! ```
+//!
+//! The open period at level `k` is `min(max_open_for, open_for × 2^k)`,
+//! shortened by up to `jitter` (a fraction) so that many instances do not
+//! probe a recovering service at the same instant. Closing resets the level.
+//!
+//! What counts: a call that failed with `Timeout` or `Unavailable` (the
+//! service is unwell) is a failure; a call that succeeded but took longer
+//! than `slow_call` is a slow call; both are "bad". Anything else (a success,
+//! a refusal, an unusable answer, exhausted quota, a permanent 4xx) shows the
+//! service is up and counts as good. Quota is never held against a service.
 
-use std::future::Future;
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use ytvc_domain::media::{MediaError, Service};
@@ -11,31 +30,71 @@ use ytvc_domain::media::{MediaError, Service};
 use super::Clock;
 
 /// Breaker settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerConfig {
-    /// Consecutive failures that open the circuit.
-    pub failure_threshold: u32,
-    /// How long the circuit stays open before a trial call is let through.
+    /// The trailing window the failure rate is computed over.
+    pub window: Duration,
+    /// The fewest calls in the window before the rate is judged.
+    pub minimum_calls: u32,
+    /// The share of bad calls (failures and slow calls) that opens the
+    /// circuit, in `(0, 1]`.
+    pub failure_rate: f64,
+    /// A successful call slower than this counts as bad.
+    pub slow_call: Duration,
+    /// The first open period.
     pub open_for: Duration,
+    /// The longest open period (it doubles while trials keep failing).
+    pub max_open_for: Duration,
+    /// Open periods are shortened by a random share of up to this fraction
+    /// (`0.0` for none).
+    pub jitter: f64,
+    /// Trial calls let through when half-open; all must succeed to close.
+    pub half_open_trials: u32,
 }
 
 impl Default for BreakerConfig {
     fn default() -> Self {
         Self {
-            failure_threshold: 5,
+            window: Duration::from_secs(60),
+            minimum_calls: 10,
+            failure_rate: 0.5,
+            slow_call: Duration::from_secs(30),
             open_for: Duration::from_secs(30),
+            max_open_for: Duration::from_secs(300),
+            jitter: 0.2,
+            half_open_trials: 3,
         }
     }
 }
 
-/// Where a breaker is (reported by `/health/ready`).
+impl BreakerConfig {
+    /// The default settings with a slow-call threshold for one service.
+    #[must_use]
+    pub fn with_slow_call(slow_call: Duration) -> Self {
+        Self {
+            slow_call,
+            ..Self::default()
+        }
+    }
+
+    /// The open period at `level`, before jitter.
+    #[must_use]
+    pub fn open_period(&self, level: u32) -> Duration {
+        let factor = 1u32.checked_shl(level.min(31)).unwrap_or(u32::MAX);
+        self.open_for
+            .saturating_mul(factor)
+            .min(self.max_open_for.max(self.open_for))
+    }
+}
+
+/// Where a breaker is (reported by `/health/ready` and `/metrics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BreakerState {
     /// Calls go through.
     Closed,
-    /// Calls are refused with `CircuitOpen` until the cool-down ends.
+    /// Calls are refused with `CircuitOpen` until the open period ends.
     Open,
-    /// The cool-down ended: one trial call may go through.
+    /// The open period ended: a few trial calls may go through.
     HalfOpen,
 }
 
@@ -49,149 +108,365 @@ impl BreakerState {
             BreakerState::HalfOpen => "half_open",
         }
     }
+
+    /// A number for gauges: 0 closed, 1 half-open, 2 open.
+    #[must_use]
+    pub const fn gauge(self) -> u8 {
+        match self {
+            BreakerState::Closed => 0,
+            BreakerState::HalfOpen => 1,
+            BreakerState::Open => 2,
+        }
+    }
+}
+
+impl fmt::Display for BreakerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a call went, as the breaker judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The service answered (even with a refusal or a 4xx).
+    Good,
+    /// The service is unwell (timeout, 5xx, connection refused, capacity).
+    Failed,
+}
+
+impl Outcome {
+    /// The outcome of a call that ended with `error`: `Failed` for
+    /// `Timeout` and `Unavailable`, `Good` otherwise (see the module docs).
+    #[must_use]
+    pub fn of_error(error: &MediaError) -> Self {
+        match error {
+            MediaError::Timeout { .. } | MediaError::Unavailable { .. } => Outcome::Failed,
+            _ => Outcome::Good,
+        }
+    }
+}
+
+/// Counters since the breaker was made (for metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BreakerStats {
+    /// Calls let through.
+    pub calls: u64,
+    /// Calls that failed.
+    pub failures: u64,
+    /// Calls that succeeded slowly.
+    pub slow_calls: u64,
+    /// Calls refused because the circuit was open.
+    pub rejected: u64,
+    /// Times the circuit opened.
+    pub opened: u64,
+}
+
+/// Called on every state change: `(service, from, to)`.
+pub type TransitionHook = Arc<dyn Fn(Service, BreakerState, BreakerState) + Send + Sync>;
+
+/// A source of numbers in `[0, 1)` (the open-period jitter).
+pub type Jitter = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+/// One bucket of the window: calls that ended in `[start, start + width)`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bucket {
+    start_ms: u64,
+    calls: u32,
+    bad: u32,
+}
+
+const BUCKETS: usize = 20;
+
+#[derive(Debug)]
+enum Phase {
+    Closed,
+    Open {
+        until: Duration,
+        level: u32,
+    },
+    HalfOpen {
+        level: u32,
+        admitted: u32,
+        passed: u32,
+    },
 }
 
 #[derive(Debug)]
 struct Inner {
-    failures: u32,
-    /// When the circuit opened, on the clock; `None` when closed.
-    opened_at: Option<Duration>,
-    trial_in_flight: bool,
+    phase: Phase,
+    buckets: [Bucket; BUCKETS],
+    stats: BreakerStats,
 }
 
-/// One breaker per external service.
-#[derive(Debug)]
-pub struct CircuitBreaker<C> {
+/// One breaker per external service. Share it as `Arc<CircuitBreaker>`.
+pub struct CircuitBreaker {
     service: Service,
     config: BreakerConfig,
-    clock: C,
+    clock: Arc<dyn Clock>,
+    jitter: Jitter,
+    on_transition: Option<TransitionHook>,
     inner: Mutex<Inner>,
 }
 
-impl<C: Clock> CircuitBreaker<C> {
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("service", &self.service)
+            .field("config", &self.config)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Leave to make one call, from [`CircuitBreaker::acquire`]. Give the
+/// outcome back with [`Permit::record`]; a permit dropped without an
+/// outcome (the call was cancelled) frees its trial slot and counts
+/// nothing.
+#[must_use = "record the call's outcome with Permit::record"]
+pub struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    trial: bool,
+    started: Duration,
+    recorded: bool,
+}
+
+impl Permit<'_> {
+    /// Records how the call went; its duration is measured from
+    /// [`CircuitBreaker::acquire`] for the slow-call rule.
+    pub fn record(mut self, outcome: Outcome) {
+        self.recorded = true;
+        let elapsed = self.breaker.clock.elapsed().saturating_sub(self.started);
+        self.breaker.record(self.trial, outcome, elapsed);
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.trial && !self.recorded {
+            let mut inner = self.breaker.lock();
+            if let Phase::HalfOpen { admitted, .. } = &mut inner.phase {
+                *admitted = admitted.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl CircuitBreaker {
     /// A closed breaker for `service`.
     #[must_use]
-    pub fn new(service: Service, config: BreakerConfig, clock: C) -> Self {
+    pub fn new(service: Service, config: BreakerConfig, clock: Arc<dyn Clock>) -> Self {
         Self {
             service,
             config,
             clock,
+            jitter: Arc::new(rand::random::<f64>),
+            on_transition: None,
             inner: Mutex::new(Inner {
-                failures: 0,
-                opened_at: None,
-                trial_in_flight: false,
+                phase: Phase::Closed,
+                buckets: [Bucket::default(); BUCKETS],
+                stats: BreakerStats::default(),
             }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Replaces the jitter source (tests: `Arc::new(|| 0.0)`).
+    #[must_use]
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
     }
 
-    /// The current state.
+    /// Calls `hook` on every state change (e.g. to log it).
+    #[must_use]
+    pub fn on_transition(mut self, hook: TransitionHook) -> Self {
+        self.on_transition = Some(hook);
+        self
+    }
+
+    /// The service this breaker guards.
+    #[must_use]
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn config(&self) -> &BreakerConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The current state (an open circuit whose period is over reads as
+    /// half-open).
     #[must_use]
     pub fn state(&self) -> BreakerState {
-        let inner = self.lock();
-        match inner.opened_at {
-            None => BreakerState::Closed,
-            Some(at) if self.clock.elapsed() < at + self.config.open_for => BreakerState::Open,
-            Some(_) => BreakerState::HalfOpen,
+        let now = self.clock.elapsed();
+        match self.lock().phase {
+            Phase::Closed => BreakerState::Closed,
+            Phase::Open { until, .. } if now < until => BreakerState::Open,
+            Phase::Open { .. } | Phase::HalfOpen { .. } => BreakerState::HalfOpen,
         }
     }
 
-    /// Whether the error says the service is unwell (it counts as a
-    /// failure): timeouts, unavailability, quota. Unusable answers and
-    /// refusals come from a working service and do not count.
+    /// The counters.
     #[must_use]
-    pub fn counts_as_failure(error: &MediaError) -> bool {
-        matches!(
-            error,
-            MediaError::Timeout { .. }
-                | MediaError::Unavailable { .. }
-                | MediaError::QuotaExhausted { .. }
-        )
+    pub fn stats(&self) -> BreakerStats {
+        self.lock().stats
     }
 
-    /// Runs `call` unless the circuit is open (then `CircuitOpen` at once),
-    /// and records its outcome. In the half-open state only one trial call
-    /// runs at a time; the others are refused.
+    /// Leave to make one call, or `CircuitOpen` at once when the circuit is
+    /// open (or half-open with every trial slot taken).
     ///
     /// # Errors
     ///
-    /// `CircuitOpen` for this breaker's service, or the call's error.
-    pub async fn call<T, F, Fut>(&self, call: F) -> Result<T, MediaError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, MediaError>>,
-    {
-        let trial = self.admit()?;
-        // Releases the trial slot if the future is dropped mid-call.
-        let mut guard = TrialGuard {
-            breaker: self,
-            trial,
-            done: false,
-        };
-        let result = call().await;
-        guard.done = true;
-        match &result {
-            Err(e) if Self::counts_as_failure(e) => self.record_failure(trial),
-            _ => self.record_success(),
-        }
-        result
-    }
-
-    /// Admits a call: `Ok(is_trial)`.
-    fn admit(&self) -> Result<bool, MediaError> {
-        let mut inner = self.lock();
-        match inner.opened_at {
-            None => Ok(false),
-            Some(at) if self.clock.elapsed() < at + self.config.open_for => {
-                Err(MediaError::CircuitOpen {
-                    service: self.service,
-                })
+    /// `MediaError::CircuitOpen` for this breaker's service.
+    pub fn acquire(&self) -> Result<Permit<'_>, MediaError> {
+        let now = self.clock.elapsed();
+        let mut transition = None;
+        let trial = {
+            let mut inner = self.lock();
+            if let Phase::Open { until, level } = inner.phase
+                && now >= until
+            {
+                inner.phase = Phase::HalfOpen {
+                    level,
+                    admitted: 0,
+                    passed: 0,
+                };
+                transition = Some((BreakerState::Open, BreakerState::HalfOpen));
             }
-            Some(_) if inner.trial_in_flight => Err(MediaError::CircuitOpen {
+            let trial = match &mut inner.phase {
+                Phase::Closed => Ok(false),
+                Phase::Open { .. } => Err(()),
+                Phase::HalfOpen { admitted, .. } => {
+                    if *admitted < self.config.half_open_trials.max(1) {
+                        *admitted += 1;
+                        Ok(true)
+                    } else {
+                        Err(())
+                    }
+                }
+            };
+            match trial {
+                Ok(_) => inner.stats.calls += 1,
+                Err(()) => inner.stats.rejected += 1,
+            }
+            trial
+        };
+        self.notify(transition);
+        match trial {
+            Ok(trial) => Ok(Permit {
+                breaker: self,
+                trial,
+                started: now,
+                recorded: false,
+            }),
+            Err(()) => Err(MediaError::CircuitOpen {
                 service: self.service,
             }),
-            Some(_) => {
-                inner.trial_in_flight = true;
-                Ok(true)
+        }
+    }
+
+    fn notify(&self, transition: Option<(BreakerState, BreakerState)>) {
+        if let (Some((from, to)), Some(hook)) = (transition, &self.on_transition) {
+            hook(self.service, from, to);
+        }
+    }
+
+    fn record(&self, trial: bool, outcome: Outcome, elapsed: Duration) {
+        let now = self.clock.elapsed();
+        let slow = outcome == Outcome::Good && elapsed >= self.config.slow_call;
+        let bad = outcome == Outcome::Failed || slow;
+        let mut transition = None;
+        {
+            let mut inner = self.lock();
+            match outcome {
+                Outcome::Failed => inner.stats.failures += 1,
+                Outcome::Good if slow => inner.stats.slow_calls += 1,
+                Outcome::Good => {}
+            }
+            match inner.phase {
+                Phase::Closed => {
+                    self.count(&mut inner, now, bad);
+                    let (calls, bad_calls) = self.totals(&inner, now);
+                    if calls >= self.config.minimum_calls.max(1)
+                        && f64::from(bad_calls) >= self.config.failure_rate * f64::from(calls)
+                    {
+                        self.open(&mut inner, now, 0);
+                        transition = Some((BreakerState::Closed, BreakerState::Open));
+                    }
+                }
+                Phase::HalfOpen {
+                    level,
+                    ref mut passed,
+                    ..
+                } if trial => {
+                    if bad {
+                        self.open(&mut inner, now, level.saturating_add(1));
+                        transition = Some((BreakerState::HalfOpen, BreakerState::Open));
+                    } else {
+                        *passed += 1;
+                        if *passed >= self.config.half_open_trials.max(1) {
+                            inner.phase = Phase::Closed;
+                            inner.buckets = [Bucket::default(); BUCKETS];
+                            transition = Some((BreakerState::HalfOpen, BreakerState::Closed));
+                        }
+                    }
+                }
+                // A call admitted before the circuit opened, ending now:
+                // its outcome is stale.
+                Phase::HalfOpen { .. } | Phase::Open { .. } => {}
             }
         }
+        self.notify(transition);
     }
 
-    fn record_success(&self) {
-        let mut inner = self.lock();
-        inner.failures = 0;
-        inner.opened_at = None;
-        inner.trial_in_flight = false;
+    fn open(&self, inner: &mut Inner, now: Duration, level: u32) {
+        let period = self.config.open_period(level);
+        let cut = (self.jitter)().clamp(0.0, 1.0) * self.config.jitter.clamp(0.0, 1.0);
+        inner.phase = Phase::Open {
+            until: now + period.mul_f64(1.0 - cut),
+            level,
+        };
+        inner.stats.opened += 1;
     }
 
-    fn record_failure(&self, trial: bool) {
-        let mut inner = self.lock();
-        inner.failures = inner.failures.saturating_add(1);
-        if trial || (inner.opened_at.is_none() && inner.failures >= self.config.failure_threshold) {
-            inner.opened_at = Some(self.clock.elapsed());
-        }
-        if trial {
-            inner.trial_in_flight = false;
-        }
+    fn bucket_width_ms(&self) -> u64 {
+        let window = u64::try_from(self.config.window.as_millis()).unwrap_or(u64::MAX);
+        (window / BUCKETS as u64).max(1)
     }
-}
 
-struct TrialGuard<'a, C: Clock> {
-    breaker: &'a CircuitBreaker<C>,
-    trial: bool,
-    done: bool,
-}
-
-impl<C: Clock> Drop for TrialGuard<'_, C> {
-    fn drop(&mut self) {
-        if self.trial && !self.done {
-            self.breaker.lock().trial_in_flight = false;
+    fn count(&self, inner: &mut Inner, now: Duration, bad: bool) {
+        let width = self.bucket_width_ms();
+        let now_ms = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+        let start = now_ms - now_ms % width;
+        let slot = &mut inner.buckets[((start / width) % BUCKETS as u64) as usize];
+        if slot.start_ms != start || slot.calls == 0 {
+            *slot = Bucket {
+                start_ms: start,
+                calls: 0,
+                bad: 0,
+            };
         }
+        slot.calls += 1;
+        slot.bad += u32::from(bad);
+    }
+
+    /// Calls and bad calls in the buckets still inside the window.
+    fn totals(&self, inner: &Inner, now: Duration) -> (u32, u32) {
+        let width = self.bucket_width_ms();
+        let now_ms = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+        let current = now_ms - now_ms % width;
+        let oldest = current.saturating_sub(width * (BUCKETS as u64 - 1));
+        inner
+            .buckets
+            .iter()
+            .filter(|b| b.calls > 0 && b.start_ms >= oldest && b.start_ms <= current)
+            .fold((0, 0), |(c, f), b| (c + b.calls, f + b.bad))
     }
 }
 
@@ -200,97 +475,174 @@ mod tests {
     use super::*;
     use crate::resilience::ManualClock;
 
-    fn block_on<F: Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                return out;
-            }
-        }
+    fn breaker(clock: &ManualClock) -> CircuitBreaker {
+        CircuitBreaker::new(
+            Service::Veo,
+            BreakerConfig::default(),
+            Arc::new(clock.clone()),
+        )
+        .with_jitter(Arc::new(|| 0.0))
     }
 
-    fn down() -> MediaError {
-        MediaError::Unavailable {
-            service: Service::Veo,
-            reason: "503".into(),
+    fn calls(b: &CircuitBreaker, outcome: Outcome, n: u32) {
+        for _ in 0..n {
+            b.acquire().expect("admitted").record(outcome);
         }
-    }
-
-    fn breaker(clock: &ManualClock) -> CircuitBreaker<ManualClock> {
-        let config = BreakerConfig {
-            failure_threshold: 3,
-            open_for: Duration::from_secs(10),
-        };
-        CircuitBreaker::new(Service::Veo, config, clock.clone())
     }
 
     #[test]
-    fn opens_after_consecutive_failures_and_recovers() {
+    fn needs_minimum_calls_before_judging() {
         let clock = ManualClock::default();
         let b = breaker(&clock);
-        for _ in 0..2 {
-            assert!(block_on(b.call(|| async { Err::<(), _>(down()) })).is_err());
-        }
-        // A success resets the count.
-        block_on(b.call(|| async { Ok::<_, MediaError>(()) })).unwrap();
-        for _ in 0..3 {
-            let _ = block_on(b.call(|| async { Err::<(), _>(down()) }));
-        }
+        calls(&b, Outcome::Failed, 9);
+        assert_eq!(b.state(), BreakerState::Closed);
+        calls(&b, Outcome::Failed, 1);
         assert_eq!(b.state(), BreakerState::Open);
-        let mut ran = false;
-        let e = block_on(b.call(|| {
-            ran = true;
-            async { Ok::<_, MediaError>(()) }
-        }))
-        .unwrap_err();
-        assert_eq!(
-            e,
-            MediaError::CircuitOpen {
+        assert!(matches!(
+            b.acquire().err(),
+            Some(MediaError::CircuitOpen {
                 service: Service::Veo
-            }
-        );
-        assert_eq!(e.code().as_str(), "MEDIA_001");
-        assert!(!ran, "an open circuit does not call");
+            })
+        ));
+        assert_eq!(b.stats().rejected, 1);
+        assert_eq!(b.stats().opened, 1);
+    }
 
-        clock.advance(Duration::from_secs(10));
+    #[test]
+    fn opens_at_the_failure_rate_not_below() {
+        let clock = ManualClock::default();
+        let b = breaker(&clock);
+        calls(&b, Outcome::Good, 6);
+        calls(&b, Outcome::Failed, 4);
+        assert_eq!(b.state(), BreakerState::Closed, "4 of 10 is under 50 %");
+        calls(&b, Outcome::Failed, 1);
+        assert_eq!(b.state(), BreakerState::Closed, "5 of 11 is under 50 %");
+        calls(&b, Outcome::Failed, 1);
+        assert_eq!(b.state(), BreakerState::Open, "6 of 12 is 50 %");
+    }
+
+    #[test]
+    fn old_calls_leave_the_window() {
+        let clock = ManualClock::default();
+        let b = breaker(&clock);
+        calls(&b, Outcome::Failed, 9);
+        clock.advance(Duration::from_secs(61));
+        calls(&b, Outcome::Failed, 1);
+        assert_eq!(b.state(), BreakerState::Closed, "the 9 failures expired");
+        calls(&b, Outcome::Failed, 8);
+        assert_eq!(b.state(), BreakerState::Closed);
+        calls(&b, Outcome::Failed, 1);
+        assert_eq!(b.state(), BreakerState::Open);
+    }
+
+    #[test]
+    fn slow_successes_count_as_bad() {
+        let clock = ManualClock::default();
+        let b = breaker(&clock);
+        let permits: Vec<_> = (0..10).map(|_| b.acquire().unwrap()).collect();
+        clock.advance(Duration::from_secs(31));
+        for permit in permits {
+            permit.record(Outcome::Good);
+        }
+        assert_eq!(b.state(), BreakerState::Open);
+        assert_eq!(b.stats().slow_calls, 10);
+    }
+
+    #[test]
+    fn quota_and_refusals_are_not_failures() {
+        assert_eq!(
+            Outcome::of_error(&MediaError::QuotaExhausted {
+                service: Service::Veo
+            }),
+            Outcome::Good
+        );
+        assert_eq!(
+            Outcome::of_error(&MediaError::Refused {
+                service: Service::Veo,
+                reason: String::new()
+            }),
+            Outcome::Good
+        );
+        assert_eq!(
+            Outcome::of_error(&MediaError::Timeout {
+                service: Service::Veo
+            }),
+            Outcome::Failed
+        );
+    }
+
+    #[test]
+    fn half_open_needs_every_trial_to_pass_and_periods_grow_to_the_cap() {
+        let clock = ManualClock::default();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let b = breaker(&clock).on_transition(Arc::new(move |_, from, to| {
+            log.lock().unwrap().push((from, to));
+        }));
+        calls(&b, Outcome::Failed, 10);
+        // 30 s, 60, 120, 240, then capped at 300.
+        for period in [30, 60, 120, 240, 300, 300] {
+            clock.advance(Duration::from_secs(period - 1));
+            assert_eq!(b.state(), BreakerState::Open, "period {period}");
+            clock.advance(Duration::from_secs(1));
+            assert_eq!(b.state(), BreakerState::HalfOpen);
+            let trial = b.acquire().unwrap();
+            trial.record(Outcome::Failed);
+        }
+        clock.advance(Duration::from_secs(300));
+        let trials: Vec<_> = (0..3).map(|_| b.acquire().unwrap()).collect();
+        assert!(b.acquire().is_err(), "only 3 trials at once");
+        let mut trials = trials.into_iter();
+        trials.next().unwrap().record(Outcome::Good);
+        trials.next().unwrap().record(Outcome::Good);
         assert_eq!(b.state(), BreakerState::HalfOpen);
-        // The trial fails: open again for a full cool-down.
-        let _ = block_on(b.call(|| async { Err::<(), _>(down()) }));
-        assert_eq!(b.state(), BreakerState::Open);
-        clock.advance(Duration::from_secs(9));
-        assert_eq!(b.state(), BreakerState::Open);
-        clock.advance(Duration::from_secs(1));
-        // The trial succeeds: closed.
-        block_on(b.call(|| async { Ok::<_, MediaError>(()) })).unwrap();
+        trials.next().unwrap().record(Outcome::Good);
+        assert_eq!(b.state(), BreakerState::Closed);
+        // Closing reset the level: the next open period is 30 s again.
+        calls(&b, Outcome::Failed, 10);
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.first(),
+            Some(&(BreakerState::Closed, BreakerState::Open))
+        );
+        assert!(seen.contains(&(BreakerState::HalfOpen, BreakerState::Closed)));
+        assert_eq!(
+            seen.iter()
+                .filter(|t| **t == (BreakerState::HalfOpen, BreakerState::Open))
+                .count(),
+            6
+        );
+    }
+
+    #[test]
+    fn a_dropped_trial_frees_its_slot() {
+        let clock = ManualClock::default();
+        let b = breaker(&clock);
+        calls(&b, Outcome::Failed, 10);
+        clock.advance(Duration::from_secs(30));
+        let held: Vec<_> = (0..3).map(|_| b.acquire().unwrap()).collect();
+        assert!(b.acquire().is_err());
+        drop(held);
+        calls(&b, Outcome::Good, 3);
         assert_eq!(b.state(), BreakerState::Closed);
     }
 
     #[test]
-    fn one_trial_at_a_time_and_answers_do_not_count() {
+    fn jitter_only_shortens_the_period() {
         let clock = ManualClock::default();
-        let b = breaker(&clock);
-        for _ in 0..5 {
-            let bad = MediaError::BadResponse {
-                service: Service::Veo,
-                reason: "json".into(),
-            };
-            let _ = block_on(b.call(|| async { Err::<(), _>(bad) }));
-        }
-        assert_eq!(b.state(), BreakerState::Closed);
-        for _ in 0..3 {
-            let _ = block_on(b.call(|| async { Err::<(), _>(down()) }));
-        }
-        clock.advance(Duration::from_secs(10));
-        assert!(b.admit().unwrap(), "first caller is the trial");
-        assert!(b.admit().is_err(), "second is refused while the trial runs");
-        // A trial dropped before finishing frees its slot.
-        drop(TrialGuard {
-            breaker: &b,
-            trial: true,
-            done: false,
-        });
-        assert!(b.admit().unwrap());
-        assert_eq!(BreakerState::HalfOpen.as_str(), "half_open");
+        let b = CircuitBreaker::new(
+            Service::Tts,
+            BreakerConfig::default(),
+            Arc::new(clock.clone()),
+        )
+        .with_jitter(Arc::new(|| 0.999));
+        calls(&b, Outcome::Failed, 10);
+        // 30 s × (1 − 0.2 × 0.999) ≈ 24.006 s.
+        clock.advance(Duration::from_millis(24_000));
+        assert_eq!(b.state(), BreakerState::Open);
+        clock.advance(Duration::from_millis(10));
+        assert_eq!(b.state(), BreakerState::HalfOpen);
     }
 }

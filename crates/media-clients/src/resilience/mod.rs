@@ -1,13 +1,18 @@
-//! Reusable resilience helpers for the HTTP adapters (`gemini`, `vertex`,
-//! not written yet): a [`CircuitBreaker`] per service and
-//! [`retry_with_backoff`]. Time is injected ([`Clock`], a `sleep`
-//! function), so both are tested without waiting.
+//! Resilience for the HTTP adapters: a [`CircuitBreaker`] per service, the
+//! [`Backoff`] of bounded retries, and [`ServiceGuard`], which runs every
+//! external call through both. Time is injected ([`Clock`], a sleep
+//! function), so all of it is tested without waiting.
 
 mod breaker;
+mod guard;
 mod retry;
 
-pub use breaker::{BreakerConfig, BreakerState, CircuitBreaker};
-pub use retry::{Backoff, Failure, retry_with_backoff};
+pub use breaker::{
+    BreakerConfig, BreakerState, BreakerStats, CircuitBreaker, Jitter, Outcome, Permit,
+    TransitionHook,
+};
+pub use guard::{JitterSource, ServiceGuard, ServiceGuards, Sleeper};
+pub use retry::{Backoff, Failure};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

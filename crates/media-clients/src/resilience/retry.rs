@@ -1,27 +1,69 @@
-//! Bounded retries with full-jitter exponential backoff that honour
-//! `Retry-After`.
+//! Bounded retries with full-jitter exponential backoff that honour the
+//! server's `Retry-After` / `RetryInfo`: the settings ([`Backoff`]) and what
+//! one failed attempt reports ([`Failure`]). The loop itself is
+//! [`ServiceGuard::run`](super::ServiceGuard::run).
 
-use std::future::Future;
 use std::time::Duration;
 
 use ytvc_domain::media::MediaError;
 
-/// A failed attempt: the error, and the server's `Retry-After` if it sent
-/// one.
+/// A failed attempt: the error, whether a retry may help, and the wait the
+/// server asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// What went wrong.
     pub error: MediaError,
-    /// How long the server asked us to wait.
+    /// How long the server asked us to wait (`Retry-After`, `RetryInfo`).
     pub retry_after: Option<Duration>,
+    /// Never retried (a 4xx other than 408 / 429, exhausted quota, a safety
+    /// block), whatever the catalog says of its code.
+    pub permanent: bool,
+}
+
+impl Failure {
+    /// A failure that may be retried (when [`MediaError::retryable`]).
+    #[must_use]
+    pub fn transient(error: MediaError) -> Self {
+        Self {
+            error,
+            retry_after: None,
+            permanent: false,
+        }
+    }
+
+    /// A failure that is never retried.
+    #[must_use]
+    pub fn permanent(error: MediaError) -> Self {
+        Self {
+            error,
+            retry_after: None,
+            permanent: true,
+        }
+    }
+
+    /// The wait the server asked for.
+    #[must_use]
+    pub fn retry_after(mut self, after: Option<Duration>) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    /// Whether another attempt may help: not permanent, a retryable code,
+    /// not an open circuit, not exhausted quota.
+    #[must_use]
+    pub fn may_retry(&self) -> bool {
+        !self.permanent
+            && self.error.retryable()
+            && !matches!(
+                self.error,
+                MediaError::CircuitOpen { .. } | MediaError::QuotaExhausted { .. }
+            )
+    }
 }
 
 impl From<MediaError> for Failure {
     fn from(error: MediaError) -> Self {
-        Self {
-            error,
-            retry_after: None,
-        }
+        Self::transient(error)
     }
 }
 
@@ -76,66 +118,11 @@ impl Backoff {
     }
 }
 
-/// Runs `attempt` (given the attempt number, from 1) until it succeeds, its
-/// error is not retryable ([`MediaError::retryable`]; an open circuit is
-/// never retried here), `max_attempts` is reached, or the server's
-/// `Retry-After` is too long. Waits with `sleep` (e.g. `tokio::time::sleep`)
-/// between attempts; `jitter` gives numbers in `[0, 1)`.
-///
-/// # Errors
-///
-/// The last attempt's error.
-pub async fn retry_with_backoff<T, A, Fut, S, SFut>(
-    policy: &Backoff,
-    mut jitter: impl FnMut() -> f64,
-    sleep: S,
-    mut attempt: A,
-) -> Result<T, MediaError>
-where
-    A: FnMut(u32) -> Fut,
-    Fut: Future<Output = Result<T, Failure>>,
-    S: Fn(Duration) -> SFut,
-    SFut: Future<Output = ()>,
-{
-    let mut number = 1;
-    loop {
-        let failure = match attempt(number).await {
-            Ok(value) => return Ok(value),
-            Err(failure) => failure,
-        };
-        let retry = failure.error.retryable()
-            && !matches!(failure.error, MediaError::CircuitOpen { .. })
-            && number < policy.max_attempts.max(1);
-        let delay = if retry {
-            policy.delay(number, jitter(), failure.retry_after)
-        } else {
-            None
-        };
-        match delay {
-            Some(delay) => sleep(delay).await,
-            None => return Err(failure.error),
-        }
-        number += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use ytvc_domain::media::Service;
 
     use super::*;
-
-    fn block_on<F: Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                return out;
-            }
-        }
-    }
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -159,83 +146,27 @@ mod tests {
         assert_eq!(b.delay(1, 0.3, Some(Duration::from_secs(31))), None);
     }
 
-    fn run(outcomes: Vec<Result<u32, Failure>>) -> (Result<u32, MediaError>, Vec<Duration>, u32) {
-        let slept = Mutex::new(Vec::new());
-        let outcomes = Mutex::new(outcomes.into_iter());
-        let mut calls = 0;
-        let result = block_on(retry_with_backoff(
-            &Backoff::default(),
-            || 0.5,
-            |d| {
-                slept.lock().unwrap().push(d);
-                async {}
-            },
-            |_| {
-                calls += 1;
-                let next = outcomes.lock().unwrap().next().unwrap();
-                async move { next }
-            },
-        ));
-        (result, slept.into_inner().unwrap(), calls)
-    }
-
     #[test]
-    fn retries_then_succeeds_honouring_retry_after() {
-        let quota = Failure {
-            error: MediaError::QuotaExhausted {
-                service: Service::Veo,
-            },
-            retry_after: Some(MS(1500)),
-        };
-        let down = Failure::from(MediaError::Unavailable {
+    fn what_may_be_retried() {
+        let down = MediaError::Unavailable {
             service: Service::Veo,
             reason: "503".into(),
-        });
-        let (result, slept, calls) = run(vec![Err(quota), Err(down), Ok(7)]);
-        assert_eq!((result.unwrap(), calls), (7, 3));
-        assert_eq!(slept, [MS(1500), MS(500)]);
-    }
-
-    #[test]
-    fn gives_up() {
-        let down = || {
-            Failure::from(MediaError::Timeout {
-                service: Service::Llm,
-            })
         };
-        let (result, slept, calls) = run(vec![Err(down()), Err(down()), Err(down()), Ok(1)]);
-        assert_eq!(result.unwrap_err().code().as_str(), "LLM_001");
-        assert_eq!((calls, slept.len()), (3, 2));
-
-        let refused = Failure::from(MediaError::Refused {
-            service: Service::Llm,
-            reason: "x".into(),
-        });
-        let (result, slept, calls) = run(vec![Err(refused), Ok(1)]);
-        assert_eq!(
-            (result.unwrap_err().code().as_str(), calls, slept.len()),
-            ("LLM_004", 1, 0)
-        );
-
-        let open = Failure::from(MediaError::CircuitOpen {
-            service: Service::Veo,
-        });
-        assert_eq!(
-            run(vec![Err(open), Ok(1)]).2,
-            1,
-            "an open circuit is not retried"
-        );
-
-        let long = Failure {
-            error: MediaError::QuotaExhausted {
+        assert!(Failure::transient(down.clone()).may_retry());
+        assert!(!Failure::permanent(down).may_retry());
+        for error in [
+            MediaError::QuotaExhausted {
                 service: Service::Veo,
             },
-            retry_after: Some(Duration::from_secs(3600)),
-        };
-        assert_eq!(
-            run(vec![Err(long), Ok(1)]).2,
-            1,
-            "too long a Retry-After is not waited for"
-        );
+            MediaError::CircuitOpen {
+                service: Service::Veo,
+            },
+            MediaError::Refused {
+                service: Service::Llm,
+                reason: String::new(),
+            },
+        ] {
+            assert!(!Failure::transient(error.clone()).may_retry(), "{error}");
+        }
     }
 }
