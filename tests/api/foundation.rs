@@ -23,6 +23,10 @@ async fn readiness_reports_the_database_on_every_backend() {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["data"]["status"], "ready");
         assert_eq!(r.body["data"]["components"]["database"]["status"], "up");
+        let media = &r.body["data"]["components"]["media"];
+        assert_eq!(media["status"], "up", "{media}");
+        assert_eq!(media["info"]["provider"], "local");
+        assert_eq!(media["info"]["breakers"], serde_json::json!({}), "local calls no service");
     }
 }
 

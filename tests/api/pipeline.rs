@@ -52,6 +52,7 @@ async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["attempts"], 1);
     assert!(v["started_at"].is_string() && v["completed_at"].is_string());
+    assert_eq!((v["degraded"].clone(), v["fallbacks"].clone()), (json!(false), json!([])));
     let artifacts = v["artifacts"].as_array().unwrap();
     let names: Vec<&str> = artifacts
         .iter()
@@ -78,6 +79,8 @@ async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
     assert_eq!(manifest.status, 200);
     assert_eq!(manifest.body["video_id"], id);
     assert_eq!(manifest.body["total_duration_seconds"], 20);
+    assert_eq!(manifest.body["provider"], "local");
+    assert_eq!(manifest.body["degraded"], false);
     let wav = names.iter().find(|n| n.ends_with(".wav")).unwrap();
     let r = app
         .send(
@@ -176,6 +179,11 @@ async fn visuals_fall_back_when_veo_fails() {
     let id = r.body["data"]["id"].as_str().unwrap().to_owned();
     let v = wait_final(&app, &token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
+    assert_eq!(v["degraded"], true, "{v}");
+    assert_eq!(
+        v["fallbacks"],
+        json!([{"scene": 1, "visual_source": "still", "failed": ["MEDIA_001"]}])
+    );
     let m = app
         .authed(
             "GET",

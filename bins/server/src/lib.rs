@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod limits;
+pub mod media;
 pub mod security;
 pub mod startup;
 pub mod state;

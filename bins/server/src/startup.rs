@@ -71,6 +71,8 @@ pub struct Services {
     pub jobs: Arc<dyn ytvc_domain::jobs::JobQueue>,
     /// Request and limiter counters.
     pub metrics: Arc<crate::http::metrics::Metrics>,
+    /// The media provider and its breakers.
+    pub media: crate::media::MediaStatus,
 }
 
 impl Services {
@@ -143,11 +145,12 @@ impl Services {
         let retry = ytvc_domain::jobs::RetryPolicy::default();
         let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
             Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry));
+        let media = crate::media::build(config, log)?;
         let worker = crate::worker::Worker::new(
             format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             jobs.clone(),
             Arc::new(ytvc_persistence::SqlVideos::new(db.clone())),
-            pipeline(config)?,
+            media.pipeline,
             clock.clone(),
             retry,
             crate::worker::WorkerSettings {
@@ -170,33 +173,8 @@ impl Services {
             worker,
             jobs,
             metrics,
+            media: media.status,
         })
-    }
-}
-
-/// The media pipeline of the configured provider.
-///
-/// # Errors
-/// A provider that is not available, or a bad fault specification.
-pub fn pipeline(config: &Config) -> anyhow::Result<ytvc_domain::pipeline::Pipeline> {
-    use crate::config::MediaProvider;
-    use ytvc_domain::pipeline::Pipeline;
-    let local = ytvc_media_clients::LocalProvider::new(config.data_dir.join("artifacts"));
-    match config.media_provider {
-        MediaProvider::Local => match &config.media_faults {
-            None => Ok(Pipeline::with_provider(Arc::new(local))),
-            Some(spec) => {
-                let faults = ytvc_media_clients::Flaky::<()>::parse_faults(spec)
-                    .map_err(anyhow::Error::msg)?;
-                Ok(Pipeline::with_provider(Arc::new(
-                    ytvc_media_clients::Flaky::new(local).with_faults(faults),
-                )))
-            }
-        },
-        other => anyhow::bail!(
-            "YTVC_MEDIA_PROVIDER={}: this build ships only the offline `local` provider; the Google adapters are not implemented yet",
-            format!("{other:?}").to_lowercase()
-        ),
     }
 }
 
@@ -251,6 +229,7 @@ impl Application {
             worker_stats: config.worker_enabled.then(|| services.worker.stats()),
             jobs: services.jobs.clone(),
             metrics: services.metrics.clone(),
+            media: services.media,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))

@@ -48,6 +48,8 @@ pub struct AppState {
     pub jobs: Arc<dyn ytvc_domain::jobs::JobQueue>,
     /// Request and limiter counters.
     pub metrics: Arc<crate::http::metrics::Metrics>,
+    /// The media provider and its circuit breakers.
+    pub media: crate::media::MediaStatus,
     /// The in-process worker's counters, when it runs here.
     pub worker_stats: Option<Arc<crate::worker::WorkerStats>>,
 }

@@ -27,7 +27,8 @@ pub struct Health {
 /// The state of one dependency.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Component {
-    /// `up` or `down`.
+    /// `up`, `down`, or `degraded` (working with fallbacks: an open
+    /// circuit breaker; does not make the instance unready).
     #[schema(example = "up")]
     pub status: &'static str,
     /// What went wrong, when down (no secrets).
@@ -37,6 +38,31 @@ pub struct Component {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub info: Option<serde_json::Value>,
+}
+
+/// The media provider and its circuit breakers. An open (or half-open)
+/// breaker makes it `degraded`, never `down`: the pipeline falls back or
+/// retries later, so the instance still serves.
+fn media_component(media: &crate::media::MediaStatus) -> Component {
+    let mut breakers = serde_json::Map::new();
+    let mut degraded = Vec::new();
+    for guard in media.guards.iter().flat_map(|g| g.all()) {
+        let (service, state) = (guard.service(), guard.state());
+        let stats = guard.breaker().stats();
+        if state != ytvc_media_clients::resilience::BreakerState::Closed {
+            degraded.push(format!("{service} circuit {state}"));
+        }
+        breakers.insert(
+            service.as_str().to_owned(),
+            json!({ "state": state.as_str(), "calls": stats.calls, "failures": stats.failures,
+                "slow_calls": stats.slow_calls, "rejected": stats.rejected, "opened": stats.opened }),
+        );
+    }
+    Component {
+        status: if degraded.is_empty() { "up" } else { "degraded" },
+        error: (!degraded.is_empty()).then(|| degraded.join(", ")),
+        info: Some(json!({ "provider": media.provider, "breakers": breakers })),
+    }
 }
 
 /// Readiness: every dependency and its state.
@@ -133,6 +159,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     if let Some(url) = &state.config.redis_url {
         components.insert("redis".to_owned(), redis_component(url.expose()).await);
     }
+    components.insert("media".to_owned(), media_component(&state.media));
     if components.values().any(|c| c.status == "down") {
         let down: Vec<_> = components
             .iter()

@@ -103,6 +103,33 @@ pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) ->
             stats.failed.load(Ordering::Relaxed)
         );
     }
+    if let Some(guards) = &state.media.guards {
+        out.push_str("# HELP ytvc_media_breaker_state Circuit breaker per media service: 0 closed, 1 half-open, 2 open.\n# TYPE ytvc_media_breaker_state gauge\n");
+        for g in guards.all() {
+            let _ = writeln!(
+                out,
+                "ytvc_media_breaker_state{{service=\"{}\"}} {}",
+                g.service(),
+                g.state().gauge()
+            );
+        }
+        out.push_str("# HELP ytvc_media_calls_total Calls to media services by outcome (rejected: refused by an open breaker).\n# TYPE ytvc_media_calls_total counter\n");
+        for g in guards.all() {
+            let s = g.breaker().stats();
+            for (outcome, n) in [
+                ("admitted", s.calls),
+                ("failed", s.failures),
+                ("slow", s.slow_calls),
+                ("rejected", s.rejected),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "ytvc_media_calls_total{{service=\"{}\",outcome=\"{outcome}\"}} {n}",
+                    g.service()
+                );
+            }
+        }
+    }
     let queue = state.jobs.clone();
     if let Ok(Ok(counts)) = web::block(move || queue.counts()).await {
         out.push_str("# HELP ytvc_jobs Jobs by state.\n# TYPE ytvc_jobs gauge\n");

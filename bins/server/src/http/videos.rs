@@ -47,12 +47,26 @@ pub struct ArtifactView {
     pub url: String,
 }
 
+/// A scene that did not get its first-choice visual.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FallbackView {
+    /// 1-based scene number.
+    #[schema(example = 2)]
+    pub scene: u32,
+    /// What the scene shows instead of a clip: `still` or `title_card`.
+    #[schema(example = "still")]
+    pub visual_source: String,
+    /// The catalog codes of the generators that failed, in order.
+    #[schema(example = json!(["MEDIA_001"]))]
+    pub failed: Vec<String>,
+}
+
 /// A video as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a1b2-…", "status": "queued", "prompt": "A two-minute documentary about coral reefs",
     "title": null, "duration_seconds": 60, "style": "documentary", "aspect_ratio": "16:9", "voice": "neutral",
     "language": "en", "batch_id": null, "batch_index": null, "priority": 3, "attempts": 0, "error": null,
-    "artifacts": null, "created_at": "2026-01-28T14:00:00.000Z", "updated_at": "2026-01-28T14:00:00.000Z",
+    "artifacts": null, "video_url": null, "degraded": false, "fallbacks": [], "created_at": "2026-01-28T14:00:00.000Z", "updated_at": "2026-01-28T14:00:00.000Z",
     "started_at": null, "completed_at": null}))]
 pub struct VideoView {
     /// Id.
@@ -85,6 +99,13 @@ pub struct VideoView {
     pub error: Option<VideoErrorView>,
     /// The artifacts, once completed.
     pub artifacts: Option<Vec<ArtifactView>>,
+    /// Where to download the assembled MP4, once completed.
+    pub video_url: Option<String>,
+    /// Whether any scene fell back from a clip to a still or a title card
+    /// (a service failed or its circuit was open).
+    pub degraded: bool,
+    /// The scenes that fell back, and why (empty unless `degraded`).
+    pub fallbacks: Vec<FallbackView>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -116,6 +137,26 @@ fn is_plain_name(s: &str) -> bool {
 impl From<&Video> for VideoView {
     fn from(v: &Video) -> Self {
         let p = &v.params;
+        let manifest = v
+            .artifacts
+            .as_ref()
+            .filter(|_| v.status == VideoStatus::Completed)
+            .and_then(|m| serde_json::from_value::<ytvc_domain::media::Manifest>(m.clone()).ok());
+        let fallbacks: Vec<FallbackView> = manifest
+            .iter()
+            .flat_map(|m| &m.scenes)
+            .filter(|s| !s.fallback_codes.is_empty())
+            .map(|s| FallbackView {
+                scene: s.index,
+                visual_source: s.visual_source.as_str().to_owned(),
+                failed: s.fallback_codes.clone(),
+            })
+            .collect();
+        let video_url = manifest
+            .as_ref()
+            .and_then(|m| m.video.as_ref())
+            .filter(|f| is_plain_name(&f.name))
+            .map(|f| format!("/v1/videos/{}/artifacts/{}", v.id, f.name));
         Self {
             id: v.id.to_string(),
             status: v.status.as_str().to_owned(),
@@ -147,6 +188,9 @@ impl From<&Video> for VideoView {
                         })
                         .collect()
                 }),
+            video_url,
+            degraded: manifest.as_ref().is_some_and(|m| m.degraded) || !fallbacks.is_empty(),
+            fallbacks,
             created_at: format_timestamp(v.created_at),
             updated_at: format_timestamp(v.updated_at),
             started_at: v.started_at.map(format_timestamp),
