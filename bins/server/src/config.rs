@@ -119,8 +119,40 @@ pub struct Config {
     pub worker_poll: Duration,
     /// Injected media faults (tests and drills).
     pub media_faults: Option<String>,
+    /// Google provider credentials and models, retries, assembly.
+    pub media: MediaSettings,
     /// Whether `serve` runs the in-process worker (`--no-worker` turns it off).
     pub worker_enabled: bool,
+}
+
+/// Settings of the media side: the Google providers' credentials, models and
+/// endpoint, retries, Veo polling, and whether videos are assembled.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// The Gemini Developer API key (`gemini`).
+    pub gemini_api_key: Option<Secret<String>>,
+    /// The service-account key file (`vertex`).
+    pub credentials_file: Option<PathBuf>,
+    /// The Vertex AI project (default: the key file's `project_id`).
+    pub vertex_project: Option<String>,
+    /// The Vertex AI region.
+    pub vertex_location: String,
+    /// The storyboard model (`None`: the adapter's default).
+    pub llm_model: Option<String>,
+    /// The still-image model.
+    pub image_model: Option<String>,
+    /// The clip model.
+    pub veo_model: Option<String>,
+    /// One base URL for every Google endpoint (a proxy, or a fake in tests).
+    pub google_endpoint: Option<String>,
+    /// Attempts per external call, the first included.
+    pub max_attempts: u32,
+    /// The first retry backoff (full jitter, doubling).
+    pub retry_base: Duration,
+    /// The wait between two polls of a Veo operation.
+    pub veo_poll: Duration,
+    /// Whether completed runs are assembled into `video.mp4`.
+    pub assembly: bool,
 }
 
 /// The signing algorithm of access tokens.
@@ -363,6 +395,78 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "testing only: inject media failures, e.g. `clip=always,still=calls:0+2`",
     },
     Setting {
+        key: "gemini_api_key",
+        var: "GEMINI_API_KEY",
+        default: "none",
+        meaning: "secret: the Gemini Developer API key (required by the `gemini` provider)",
+    },
+    Setting {
+        key: "google_credentials_file",
+        var: "GOOGLE_APPLICATION_CREDENTIALS",
+        default: "none",
+        meaning: "service-account key file (JSON) of the `vertex` provider",
+    },
+    Setting {
+        key: "vertex_project",
+        var: "YTVC_VERTEX_PROJECT",
+        default: "the key file's `project_id`",
+        meaning: "Google Cloud project of the `vertex` provider",
+    },
+    Setting {
+        key: "vertex_location",
+        var: "YTVC_VERTEX_LOCATION",
+        default: "us-central1",
+        meaning: "Vertex AI region",
+    },
+    Setting {
+        key: "llm_model",
+        var: "YTVC_LLM_MODEL",
+        default: "gemini-2.5-flash",
+        meaning: "storyboard model (Google providers)",
+    },
+    Setting {
+        key: "image_model",
+        var: "YTVC_IMAGE_MODEL",
+        default: "imagen-4.0-generate-001",
+        meaning: "still-image model: an Imagen model (`:predict`) or a Gemini image model (`generateContent`)",
+    },
+    Setting {
+        key: "veo_model",
+        var: "YTVC_VEO_MODEL",
+        default: "veo-3.0-fast-generate-001",
+        meaning: "clip model (Google providers)",
+    },
+    Setting {
+        key: "google_endpoint",
+        var: "YTVC_GOOGLE_ENDPOINT",
+        default: "Google's endpoints",
+        meaning: "one base URL for every Google API (a proxy; tests point it at a fake)",
+    },
+    Setting {
+        key: "media_max_attempts",
+        var: "YTVC_MEDIA_MAX_ATTEMPTS",
+        default: "3",
+        meaning: "attempts per external media call, the first included (1..=10)",
+    },
+    Setting {
+        key: "media_retry_base_ms",
+        var: "YTVC_MEDIA_RETRY_BASE_MS",
+        default: "500",
+        meaning: "first retry backoff of media calls, doubling, full jitter (0..=60000)",
+    },
+    Setting {
+        key: "veo_poll_ms",
+        var: "YTVC_VEO_POLL_MS",
+        default: "10000",
+        meaning: "wait between two polls of a Veo operation (10..=60000)",
+    },
+    Setting {
+        key: "video_assembly",
+        var: "YTVC_VIDEO_ASSEMBLY",
+        default: "on",
+        meaning: "`on`: completed videos get `video.mp4` (H.264 + audio); `off`: the artifact set only",
+    },
+    Setting {
         key: "plans_file",
         var: "YTVC_PLANS_FILE",
         default: "built-in plans",
@@ -461,11 +565,12 @@ impl Sources {
             Some(raw) => match parse(raw.value.trim()) {
                 Ok(v) => v,
                 Err(expected) => {
-                    let shown = if key.contains("secret") || key.contains("url") {
-                        "[redacted]".to_owned()
-                    } else {
-                        format!("{:?}", raw.value)
-                    };
+                    let shown =
+                        if key.contains("secret") || key.contains("url") || key.ends_with("_key") {
+                            "[redacted]".to_owned()
+                        } else {
+                            format!("{:?}", raw.value)
+                        };
                     self.problems
                         .push(format!("{}: invalid value {shown}: {expected}", raw.origin));
                     default
@@ -508,6 +613,95 @@ where
                 range.start(),
                 range.end()
             ))
+        }
+    }
+}
+
+impl MediaSettings {
+    fn load(src: &mut Sources, provider: MediaProvider) -> Self {
+        let gemini_api_key = src.get("gemini_api_key", None, |s| {
+            if s.trim().is_empty() || s.len() > 512 || s.chars().any(char::is_whitespace) {
+                Err("expected an API key".into())
+            } else {
+                Ok(Some(Secret::new(s.to_owned())))
+            }
+        });
+        let credentials_file = src.get("google_credentials_file", None, |s| {
+            let p = PathBuf::from(s);
+            if p.is_file() {
+                Ok(Some(p))
+            } else {
+                Err(format!("no readable file at {s}"))
+            }
+        });
+        let name = |s: &str| {
+            if !s.is_empty()
+                && s.len() <= 100
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            {
+                Ok(Some(s.to_owned()))
+            } else {
+                Err("expected a name of letters, digits, `-`, `_` and `.`".to_owned())
+            }
+        };
+        let vertex_project = src.get("vertex_project", None, name);
+        let vertex_location = src
+            .get("vertex_location", None, name)
+            .unwrap_or_else(|| "us-central1".to_owned());
+        let llm_model = src.get("llm_model", None, name);
+        let image_model = src.get("image_model", None, name);
+        let veo_model = src.get("veo_model", None, name);
+        let google_endpoint = src.get("google_endpoint", None, |s| {
+            if (s.starts_with("http://") || s.starts_with("https://"))
+                && !s.contains(char::is_whitespace)
+            {
+                Ok(Some(s.trim_end_matches('/').to_owned()))
+            } else {
+                Err("expected an http(s) URL".into())
+            }
+        });
+        let max_attempts = src.get("media_max_attempts", 3, number(1..=10));
+        let retry_base =
+            Duration::from_millis(src.get("media_retry_base_ms", 500, number(0..=60_000)));
+        let veo_poll = Duration::from_millis(src.get("veo_poll_ms", 10_000, number(10..=60_000)));
+        let assembly = src.get("video_assembly", true, |s| match s {
+            "on" | "true" | "1" => Ok(true),
+            "off" | "false" | "0" => Ok(false),
+            _ => Err("expected `on` or `off`".into()),
+        });
+        match provider {
+            MediaProvider::Gemini
+                if gemini_api_key.is_none() && !src.values.contains_key("gemini_api_key") =>
+            {
+                let origin = src.origin("gemini_api_key");
+                src.problems
+                    .push(format!("{origin}: required by YTVC_MEDIA_PROVIDER=gemini"));
+            }
+            MediaProvider::Vertex
+                if credentials_file.is_none()
+                    && !src.values.contains_key("google_credentials_file") =>
+            {
+                let origin = src.origin("google_credentials_file");
+                src.problems.push(format!(
+                    "{origin}: required by YTVC_MEDIA_PROVIDER=vertex (a service-account key file)"
+                ));
+            }
+            _ => {}
+        }
+        Self {
+            gemini_api_key,
+            credentials_file,
+            vertex_project,
+            vertex_location,
+            llm_model,
+            image_model,
+            veo_model,
+            google_endpoint,
+            max_attempts,
+            retry_base,
+            veo_poll,
+            assembly,
         }
     }
 }
@@ -682,6 +876,7 @@ impl Config {
         let media_faults = src.get("media_faults", None, |s| {
             ytvc_media_clients::Flaky::<()>::parse_faults(s).map(|_| Some(s.to_owned()))
         });
+        let media = MediaSettings::load(&mut src, media_provider);
         if algorithm != JwtAlgorithm::Hs256
             && (private_key_file.is_none() || public_key_file.is_none())
         {
@@ -738,6 +933,7 @@ impl Config {
             job_lease,
             worker_poll,
             media_faults,
+            media,
             worker_enabled: true,
         })
     }
@@ -805,6 +1001,50 @@ mod tests {
         assert!(text.contains("YTVC_LOG_FORMAT"), "{text}");
         assert!(text.contains("YTVC_DB_POOL_SIZE"), "{text}");
         assert_eq!(err.0.len(), 3);
+    }
+
+    #[test]
+    fn google_settings_are_checked_and_the_key_never_prints() {
+        let err = load(&[("YTVC_MEDIA_PROVIDER", "gemini")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("GEMINI_API_KEY: required"), "{err}");
+        let err = load(&[("YTVC_MEDIA_PROVIDER", "vertex")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("GOOGLE_APPLICATION_CREDENTIALS: required"),
+            "{err}"
+        );
+        let err = load(&[("GEMINI_API_KEY", "bad key-AIzaSecret")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("GEMINI_API_KEY") && !err.contains("AIzaSecret"),
+            "{err}"
+        );
+        let c = load(&[
+            ("YTVC_MEDIA_PROVIDER", "gemini"),
+            ("GEMINI_API_KEY", "AIzaSyTestKeyNeverPrinted"),
+            ("YTVC_VEO_MODEL", "veo-3.1-generate-preview"),
+            ("YTVC_GOOGLE_ENDPOINT", "http://127.0.0.1:9/"),
+            ("YTVC_VIDEO_ASSEMBLY", "off"),
+        ])
+        .unwrap();
+        assert!(!format!("{c:?}").contains("AIzaSyTestKeyNeverPrinted"));
+        assert_eq!(
+            c.media.veo_model.as_deref(),
+            Some("veo-3.1-generate-preview")
+        );
+        assert_eq!(
+            c.media.google_endpoint.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert!(!c.media.assembly);
+        let err = load(&[("YTVC_LLM_MODEL", "../admin")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("YTVC_LLM_MODEL"), "{err}");
     }
 
     #[test]
@@ -973,7 +1213,14 @@ mod setting_tests {
         // Every documented variable is known to the loader.
         for s in SETTINGS {
             assert!(
-                s.var == "DATABASE_URL" || s.var == "REDIS_URL" || s.var.starts_with("YTVC_"),
+                [
+                    "DATABASE_URL",
+                    "REDIS_URL",
+                    "GEMINI_API_KEY",
+                    "GOOGLE_APPLICATION_CREDENTIALS"
+                ]
+                .contains(&s.var)
+                    || s.var.starts_with("YTVC_"),
                 "{}",
                 s.var
             );

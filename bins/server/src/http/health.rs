@@ -59,7 +59,11 @@ fn media_component(media: &crate::media::MediaStatus) -> Component {
         );
     }
     Component {
-        status: if degraded.is_empty() { "up" } else { "degraded" },
+        status: if degraded.is_empty() {
+            "up"
+        } else {
+            "degraded"
+        },
         error: (!degraded.is_empty()).then(|| degraded.join(", ")),
         info: Some(json!({ "provider": media.provider, "breakers": breakers })),
     }
