@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod flaky;
+pub mod google;
 pub mod local;
 pub mod resilience;
 

@@ -1,0 +1,282 @@
+//! [`GoogleConfig`]: endpoints, models, timeouts and polling of the Google
+//! adapters, and [`Secret`], which keeps keys and tokens out of logs.
+
+use std::fmt;
+use std::time::Duration;
+
+use ytvc_domain::Voice;
+use ytvc_domain::media::Service;
+
+use crate::resilience::Backoff;
+
+/// A secret string (API key, private key, access token). `Debug` and
+/// `Display` print `***`; the value is read only with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret value: only for putting it on the wire.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+/// Connect and total timeouts of one service's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallTimeouts {
+    /// Establishing the connection (TCP + TLS).
+    pub connect: Duration,
+    /// The whole call: connect, send, wait, read the body.
+    pub total: Duration,
+}
+
+impl CallTimeouts {
+    /// `connect` and `total`.
+    #[must_use]
+    pub const fn new(connect: Duration, total: Duration) -> Self {
+        Self { connect, total }
+    }
+}
+
+/// The timeouts of every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `generateContent` for the storyboard (default 5 s / 60 s).
+    pub llm: CallTimeouts,
+    /// Still images (default 5 s / 60 s).
+    pub image: CallTimeouts,
+    /// Each Veo call: the submit, one poll, the video download (default
+    /// 5 s / 120 s). The whole generation is bounded by
+    /// [`GoogleConfig::veo_max_wait`].
+    pub veo: CallTimeouts,
+    /// `text:synthesize` (default 5 s / 30 s).
+    pub tts: CallTimeouts,
+    /// The OAuth token endpoint (Vertex; default 5 s / 15 s).
+    pub token: CallTimeouts,
+}
+
+impl Timeouts {
+    /// The timeouts of `service`'s calls.
+    #[must_use]
+    pub const fn of(&self, service: Service) -> CallTimeouts {
+        match service {
+            Service::Llm => self.llm,
+            Service::Veo => self.veo,
+            Service::Imagen => self.image,
+            Service::Tts => self.tts,
+        }
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let secs = Duration::from_secs;
+        Self {
+            llm: CallTimeouts::new(secs(5), secs(60)),
+            image: CallTimeouts::new(secs(5), secs(60)),
+            veo: CallTimeouts::new(secs(5), secs(120)),
+            tts: CallTimeouts::new(secs(5), secs(30)),
+            token: CallTimeouts::new(secs(5), secs(15)),
+        }
+    }
+}
+
+/// How still images are generated. Imagen endpoints are being retired, so
+/// the backend is chosen by configuration, not assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageBackend {
+    /// Imagen: `models/{m}:predict`, answer `predictions[0].bytesBase64Encoded`.
+    Imagen,
+    /// A Gemini image model: `models/{m}:generateContent` with
+    /// `responseModalities: ["IMAGE"]`, answer `inlineData`.
+    Gemini,
+}
+
+impl ImageBackend {
+    /// The backend a model name implies: `imagen*` → [`Imagen`](Self::Imagen),
+    /// anything else → [`Gemini`](Self::Gemini).
+    #[must_use]
+    pub fn for_model(model: &str) -> Self {
+        if model.trim().to_ascii_lowercase().starts_with("imagen") {
+            ImageBackend::Imagen
+        } else {
+            ImageBackend::Gemini
+        }
+    }
+}
+
+/// The Cloud Text-to-Speech voice names per domain [`Voice`]. `None` lets
+/// the service pick a voice of the language with the requested
+/// `ssmlGender`; a name (e.g. `en-US-Chirp3-HD-Charon`) must belong to the
+/// narration language, so set one only for single-language deployments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TtsVoices {
+    /// For [`Voice::NarratorMale`] (`ssmlGender: MALE`).
+    pub male: Option<String>,
+    /// For [`Voice::NarratorFemale`] (`ssmlGender: FEMALE`).
+    pub female: Option<String>,
+    /// For [`Voice::Neutral`] (`ssmlGender: NEUTRAL`).
+    pub neutral: Option<String>,
+}
+
+impl TtsVoices {
+    /// The configured voice name for `voice`, if any.
+    #[must_use]
+    pub fn name(&self, voice: Voice) -> Option<&str> {
+        match voice {
+            Voice::NarratorMale => self.male.as_deref(),
+            Voice::NarratorFemale => self.female.as_deref(),
+            Voice::Neutral => self.neutral.as_deref(),
+            Voice::None => None,
+        }
+    }
+}
+
+/// Everything the Google adapters need besides credentials. Every base URL
+/// is configurable, so tests point them at a fake server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoogleConfig {
+    /// The Gemini Developer API (`https://generativelanguage.googleapis.com`);
+    /// requests go to `{base}/v1beta/models/{model}:{method}`.
+    pub gemini_base_url: String,
+    /// The Vertex AI endpoint; `None` means
+    /// `https://{location}-aiplatform.googleapis.com`. Requests go to
+    /// `{base}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}`.
+    pub vertex_base_url: Option<String>,
+    /// Cloud Text-to-Speech (`https://texttospeech.googleapis.com`);
+    /// requests go to `{base}/v1/text:synthesize`.
+    pub tts_base_url: String,
+    /// Cloud Storage, for a Vertex Veo answer that names a `gs://` object
+    /// (`https://storage.googleapis.com`).
+    pub storage_base_url: String,
+    /// The storyboard model (default `gemini-2.5-flash`).
+    pub llm_model: String,
+    /// The still image model (default `imagen-4.0-generate-001`).
+    pub image_model: String,
+    /// The image backend; `None` = [`ImageBackend::for_model`] of
+    /// `image_model`.
+    pub image_backend: Option<ImageBackend>,
+    /// The clip model (default `veo-3.0-fast-generate-001`).
+    pub veo_model: String,
+    /// The `durationSeconds` asked of Veo (default 8, what Veo 3 makes;
+    /// `None` leaves it to the model). Shorter scenes cut the clip, longer
+    /// ones loop or freeze it (the assembler's rules).
+    pub veo_duration_seconds: Option<u32>,
+    /// Text-to-speech voice names.
+    pub tts_voices: TtsVoices,
+    /// The `sampleRateHertz` asked of text-to-speech (default 24000).
+    pub tts_sample_rate_hertz: u32,
+    /// Per-service connect and total timeouts.
+    pub timeouts: Timeouts,
+    /// The wait between two polls of a Veo operation (default 10 s).
+    pub veo_poll_interval: Duration,
+    /// The longest a Veo generation may take, submit to result (default
+    /// 6 min); past it the clip fails with `Timeout` (`MEDIA_001`).
+    pub veo_max_wait: Duration,
+    /// Consecutive failed polls of a Veo operation tolerated before giving
+    /// up (default 3).
+    pub veo_max_poll_failures: u32,
+    /// An OAuth access token is refreshed this long before it expires
+    /// (default 5 min).
+    pub token_refresh_margin: Duration,
+    /// The retry settings the server passes to
+    /// [`ServiceGuards::new`](crate::resilience::ServiceGuards::new).
+    pub backoff: Backoff,
+}
+
+impl Default for GoogleConfig {
+    fn default() -> Self {
+        Self {
+            gemini_base_url: "https://generativelanguage.googleapis.com".into(),
+            vertex_base_url: None,
+            tts_base_url: "https://texttospeech.googleapis.com".into(),
+            storage_base_url: "https://storage.googleapis.com".into(),
+            llm_model: "gemini-2.5-flash".into(),
+            image_model: "imagen-4.0-generate-001".into(),
+            image_backend: None,
+            veo_model: "veo-3.0-fast-generate-001".into(),
+            veo_duration_seconds: Some(8),
+            tts_voices: TtsVoices::default(),
+            tts_sample_rate_hertz: 24_000,
+            timeouts: Timeouts::default(),
+            veo_poll_interval: Duration::from_secs(10),
+            veo_max_wait: Duration::from_secs(360),
+            veo_max_poll_failures: 3,
+            token_refresh_margin: Duration::from_secs(300),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+impl GoogleConfig {
+    /// The image backend in use.
+    #[must_use]
+    pub fn image_backend(&self) -> ImageBackend {
+        self.image_backend
+            .unwrap_or_else(|| ImageBackend::for_model(&self.image_model))
+    }
+
+    /// Every base URL pointed at `base` (tests: one fake server for all).
+    #[must_use]
+    pub fn with_base_url(mut self, base: &str) -> Self {
+        let base = base.trim_end_matches('/').to_owned();
+        self.gemini_base_url.clone_from(&base);
+        self.vertex_base_url = Some(base.clone());
+        self.tts_base_url.clone_from(&base);
+        self.storage_base_url = base;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("AIzaSyTOPSECRET");
+        assert_eq!(format!("{s:?} {s}"), "*** ***");
+        assert_eq!(s.expose(), "AIzaSyTOPSECRET");
+    }
+
+    #[test]
+    fn image_backend_from_model_name() {
+        let mut c = GoogleConfig::default();
+        assert_eq!(c.image_backend(), ImageBackend::Imagen);
+        c.image_model = "gemini-2.5-flash-image".into();
+        assert_eq!(c.image_backend(), ImageBackend::Gemini);
+        c.image_backend = Some(ImageBackend::Imagen);
+        assert_eq!(c.image_backend(), ImageBackend::Imagen);
+    }
+}
