@@ -26,7 +26,11 @@ async fn readiness_reports_the_database_on_every_backend() {
         let media = &r.body["data"]["components"]["media"];
         assert_eq!(media["status"], "up", "{media}");
         assert_eq!(media["info"]["provider"], "local");
-        assert_eq!(media["info"]["breakers"], serde_json::json!({}), "local calls no service");
+        assert_eq!(
+            media["info"]["breakers"],
+            serde_json::json!({}),
+            "local calls no service"
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod auth;
 mod foundation;
+mod media;
 mod pipeline;
 mod ratelimits;
 mod videos;

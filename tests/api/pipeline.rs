@@ -19,7 +19,7 @@ async fn app_with_worker(faults: Option<&str>) -> TestApp {
 /// Polls a video until it reaches a final status. The manual clock moves
 /// only while the video waits out a retry backoff (queued after a failed
 /// attempt), never while it runs, so no lease expires under a live worker.
-async fn wait_final(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn wait_final(app: &TestApp, token: &str, id: &str) -> Value {
     let started = Instant::now();
     loop {
         let r = app
@@ -52,7 +52,10 @@ async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["attempts"], 1);
     assert!(v["started_at"].is_string() && v["completed_at"].is_string());
-    assert_eq!((v["degraded"].clone(), v["fallbacks"].clone()), (json!(false), json!([])));
+    assert_eq!(
+        (v["degraded"].clone(), v["fallbacks"].clone()),
+        (json!(false), json!([]))
+    );
     let artifacts = v["artifacts"].as_array().unwrap();
     let names: Vec<&str> = artifacts
         .iter()

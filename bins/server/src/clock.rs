@@ -67,6 +67,15 @@ impl ytvc_quota::Clock for AppClock {
     }
 }
 
+/// The breakers' clock: time since the epoch. The server uses it only when
+/// the clock is manual (tests move breakers with it); the system case uses a
+/// monotonic clock instead.
+impl ytvc_media_clients::resilience::Clock for AppClock {
+    fn elapsed(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::try_from(self.millis()).unwrap_or(0))
+    }
+}
+
 impl ytvc_rate_limit::Clock for AppClock {
     fn now_millis(&self) -> u64 {
         u64::try_from(self.millis()).unwrap_or(0)

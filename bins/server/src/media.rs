@@ -4,14 +4,19 @@
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use ytvc_domain::media::Service;
 use ytvc_domain::pipeline::Pipeline;
+use ytvc_media_clients::google::{
+    GoogleConfig, GoogleProvider, Secret, ServiceAccountKey, VertexTarget,
+};
 use ytvc_media_clients::resilience::{
     Backoff, BreakerConfig, BreakerState, CircuitBreaker, Clock, MonotonicClock, ServiceGuard,
     ServiceGuards,
 };
 use ytvc_media_clients::{Flaky, LocalProvider};
 
+use crate::clock::AppClock;
 use crate::config::{Config, MediaProvider};
 
 /// What the media side exposes to the HTTP layer.
@@ -56,10 +61,15 @@ impl MediaProvider {
     }
 }
 
-/// One guard per service whose breaker logs every state change.
+/// One guard per service whose breaker logs every state change. Breakers
+/// follow a manual `clock` (tests), else a monotonic one.
 #[must_use]
-pub fn guards(backoff: Backoff, log: &slog::Logger) -> ServiceGuards {
-    let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::default());
+pub fn guards(backoff: Backoff, log: &slog::Logger, clock: &AppClock) -> ServiceGuards {
+    let clock: Arc<dyn Clock> = if clock.is_manual() {
+        Arc::new(clock.clone())
+    } else {
+        Arc::new(MonotonicClock::default())
+    };
     ServiceGuards::build(|service| {
         let log = log.clone();
         let breaker = CircuitBreaker::new(
@@ -79,12 +89,68 @@ pub fn guards(backoff: Backoff, log: &slog::Logger) -> ServiceGuards {
     })
 }
 
+/// The retry settings of media calls.
+fn backoff(config: &Config) -> Backoff {
+    Backoff {
+        max_attempts: config.media.max_attempts,
+        base: config.media.retry_base,
+        ..Backoff::default()
+    }
+}
+
+/// The Gemini or Vertex provider from the configuration.
+fn google_provider(config: &Config, guards: ServiceGuards) -> anyhow::Result<GoogleProvider> {
+    let media = &config.media;
+    let mut google = GoogleConfig {
+        backoff: backoff(config),
+        veo_poll_interval: media.veo_poll,
+        ..GoogleConfig::default()
+    };
+    if let Some(base) = &media.google_endpoint {
+        google = google.with_base_url(base);
+    }
+    for (slot, value) in [
+        (&mut google.llm_model, &media.llm_model),
+        (&mut google.image_model, &media.image_model),
+        (&mut google.veo_model, &media.veo_model),
+    ] {
+        if let Some(value) = value {
+            slot.clone_from(value);
+        }
+    }
+    let provider = if config.media_provider == MediaProvider::Gemini {
+        let key = media
+            .gemini_api_key
+            .as_ref()
+            .context("GEMINI_API_KEY is required by the gemini provider")?;
+        GoogleProvider::gemini(google, Secret::new(key.expose().clone()), guards)?
+    } else {
+        let file = media
+            .credentials_file
+            .as_ref()
+            .context("GOOGLE_APPLICATION_CREDENTIALS is required by the vertex provider")?;
+        let key = ServiceAccountKey::from_file(file)
+            .with_context(|| format!("GOOGLE_APPLICATION_CREDENTIALS={}", file.display()))?;
+        let project = media
+            .vertex_project
+            .clone()
+            .or_else(|| key.project_id.clone())
+            .context("YTVC_VERTEX_PROJECT is required: the key file names no project_id")?;
+        let target = VertexTarget {
+            project,
+            location: media.vertex_location.clone(),
+        };
+        GoogleProvider::vertex(google, target, key, guards)?
+    };
+    Ok(provider)
+}
+
 /// The media pipeline of the configured provider.
 ///
 /// # Errors
 /// A provider that cannot be built (missing credentials) or a bad fault
 /// specification.
-pub fn build(config: &Config, log: &slog::Logger) -> anyhow::Result<Media> {
+pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::Result<Media> {
     let local = LocalProvider::new(config.data_dir.join("artifacts"));
     let provider = config.media_provider.as_str();
     let (pipeline, guards) = match config.media_provider {
@@ -98,12 +164,17 @@ pub fn build(config: &Config, log: &slog::Logger) -> anyhow::Result<Media> {
             };
             (pipeline, None)
         }
-        other => anyhow::bail!(
-            "YTVC_MEDIA_PROVIDER={}: this build ships only the offline `local` provider; the Google adapters are not implemented yet",
-            other.as_str()
-        ),
+        MediaProvider::Gemini | MediaProvider::Vertex => {
+            let guards = guards(backoff(config), log, clock);
+            let google = Arc::new(google_provider(config, guards.clone())?);
+            // Title cards and storage stay local: the last-resort visual
+            // never depends on a remote service.
+            let local = Arc::new(local);
+            let pipeline =
+                Pipeline::new(google.clone(), google.clone(), local.clone(), google, local);
+            (pipeline, Some(guards))
+        }
     };
-    let _ = log;
     Ok(Media {
         pipeline: pipeline.with_provider_name(provider),
         status: MediaStatus { provider, guards },

@@ -145,7 +145,7 @@ impl Services {
         let retry = ytvc_domain::jobs::RetryPolicy::default();
         let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
             Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry));
-        let media = crate::media::build(config, log)?;
+        let media = crate::media::build(config, log, &clock)?;
         let worker = crate::worker::Worker::new(
             format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             jobs.clone(),
