@@ -104,10 +104,14 @@ fn check_png(bytes: &[u8], aspect: AspectRatio, animated_seconds: Option<u32>) {
     assert_eq!(&chunks[0].0, b"IHDR");
     let (w, h) = (be32(chunks[0].1), be32(&chunks[0].1[4..]));
     let expected = match aspect {
-        AspectRatio::Landscape => (320, 180),
-        AspectRatio::Portrait => (180, 320),
-        AspectRatio::Square => (240, 240),
+        AspectRatio::Landscape => (1280, 720),
+        AspectRatio::Portrait => (720, 1280),
+        AspectRatio::Square => (720, 720),
     };
+    assert_eq!(
+        ytvc_media_clients::local::image::frame_size(aspect),
+        expected
+    );
     assert_eq!((w, h), expected);
     assert_eq!(&chunks.last().unwrap().0, b"IEND");
     let has_actl = chunks.iter().any(|(k, _)| k == b"acTL");
@@ -454,4 +458,200 @@ fn works_without_a_tokio_runtime() {
         panic!("inline work completes at once");
     };
     check_png(&blob.unwrap().bytes, AspectRatio::Square, None);
+}
+
+// ---- The pictures themselves -------------------------------------------
+
+use ytvc_domain::media::Scene;
+use ytvc_media_clients::local::image;
+
+const ASPECTS: [AspectRatio; 3] = [
+    AspectRatio::Landscape,
+    AspectRatio::Portrait,
+    AspectRatio::Square,
+];
+
+fn scene(narration: &str, visual_prompt: &str, duration_seconds: u32) -> Scene {
+    Scene {
+        index: 2,
+        narration: narration.into(),
+        visual_prompt: visual_prompt.into(),
+        duration_seconds,
+    }
+}
+
+/// Every frame of a PNG / APNG as whole RGB pictures (later APNG frames
+/// composited over the earlier ones, as a player shows them), with the
+/// picture size.
+fn decode_frames(bytes: &[u8]) -> ((u32, u32), Vec<Vec<u8>>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let (w, h) = (reader.info().width, reader.info().height);
+    let count = reader
+        .info()
+        .animation_control
+        .map_or(1, |control| control.num_frames);
+    let mut canvas = vec![0u8; (w * h * 3) as usize];
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let mut frames = Vec::new();
+    for _ in 0..count {
+        let frame = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(frame.color_type, png::ColorType::Rgb);
+        let (fx, fy) = reader
+            .info()
+            .frame_control
+            .map_or((0, 0), |fc| (fc.x_offset, fc.y_offset));
+        if let Some(fc) = reader.info().frame_control {
+            assert_eq!(fc.dispose_op, png::DisposeOp::None);
+            assert_eq!(fc.blend_op, png::BlendOp::Source);
+        }
+        assert!(fx + frame.width <= w && fy + frame.height <= h);
+        for row in 0..frame.height {
+            let src = &buf[(row * frame.width * 3) as usize..][..(frame.width * 3) as usize];
+            let at = (((fy + row) * w + fx) * 3) as usize;
+            canvas[at..at + src.len()].copy_from_slice(src);
+        }
+        frames.push(canvas.clone());
+    }
+    ((w, h), frames)
+}
+
+/// Pixels of exactly `colour` in rows `y0..y1`.
+fn count_colour(pixels: &[u8], width: u32, (y0, y1): (u32, u32), colour: [u8; 3]) -> usize {
+    pixels[(y0 * width * 3) as usize..(y1 * width * 3) as usize]
+        .chunks_exact(3)
+        .filter(|p| *p == colour)
+        .count()
+}
+
+#[test]
+fn pictures_have_the_output_size_of_each_aspect() {
+    let scene = scene("The narration.", "A picture of a hill", 4);
+    for (aspect, expected) in ASPECTS
+        .into_iter()
+        .zip([(1280, 720), (720, 1280), (720, 720)])
+    {
+        assert_eq!(image::frame_size(aspect), expected);
+        let pictures = [
+            image::still(&scene, aspect).unwrap(),
+            image::title_card("A title", &scene, aspect).unwrap(),
+            image::clip(&scene, aspect).unwrap(),
+        ];
+        for (format, bytes) in pictures {
+            let (size, frames) = decode_frames(&bytes);
+            assert_eq!(size, expected, "{format:?} {aspect:?}");
+            assert_eq!(
+                frames.len(),
+                if format.extension() == "apng" { 4 } else { 1 }
+            );
+        }
+    }
+}
+
+#[test]
+fn the_caption_is_drawn_in_the_band_at_the_bottom() {
+    for aspect in ASPECTS {
+        let (w, h) = image::frame_size(aspect);
+        // The caption band is the bottom rows; the heading is above it.
+        let band = (h - h / 6, h);
+        let renders: [fn(&Scene, AspectRatio) -> Vec<u8>; 2] = [
+            |s, a| image::still(s, a).unwrap().1,
+            |s, a| image::title_card("Title", s, a).unwrap().1,
+        ];
+        for render in renders {
+            let hello = render(&scene("Hello", "a hill", 3), aspect);
+            let empty = render(&scene("", "a hill", 3), aspect);
+            assert!(hello != empty);
+            let (_, hello) = decode_frames(&hello);
+            let (_, empty) = decode_frames(&empty);
+            let ink = count_colour(&hello[0], w, band, image::TEXT_COLOUR);
+            assert!(ink > 50, "{aspect:?}: {ink} caption pixels");
+            assert_eq!(count_colour(&empty[0], w, band, image::TEXT_COLOUR), 0);
+            // The heading is drawn too (above the band).
+            assert!(count_colour(&hello[0], w, (h / 4, band.0), image::TEXT_COLOUR) > 50);
+        }
+    }
+}
+
+#[test]
+fn pictures_are_deterministic_and_depend_on_the_text() {
+    let a = scene("A fox wakes up.", "Cinematic shot of a fox, 16:9 frame", 7);
+    let b = scene("A fox wakes up!", "Cinematic shot of a fox, 16:9 frame", 7);
+    for aspect in ASPECTS {
+        assert_eq!(
+            image::still(&a, aspect).unwrap(),
+            image::still(&a, aspect).unwrap()
+        );
+        assert_eq!(
+            image::clip(&a, aspect).unwrap(),
+            image::clip(&a, aspect).unwrap()
+        );
+        assert_eq!(
+            image::title_card("T", &a, aspect).unwrap(),
+            image::title_card("T", &a, aspect).unwrap()
+        );
+        assert!(image::still(&a, aspect).unwrap() != image::still(&b, aspect).unwrap());
+        assert!(
+            image::title_card("T", &a, aspect).unwrap()
+                != image::title_card("U", &a, aspect).unwrap()
+        );
+    }
+}
+
+#[test]
+fn clips_last_exactly_the_scene_and_animate_a_bar() {
+    for duration in [1, 2, 3, 7, 8, 10, 13, 60] {
+        let (format, bytes) = image::clip(
+            &scene("Some narration.", "a hill", duration),
+            AspectRatio::Square,
+        )
+        .unwrap();
+        assert_eq!(format.extension(), "apng");
+        // fcTL delays add up to the duration.
+        check_png(&bytes, AspectRatio::Square, Some(duration));
+        let ((w, h), frames) = decode_frames(&bytes);
+        assert_eq!(
+            frames.len() as u32,
+            duration.clamp(2, image::MAX_CLIP_FRAMES)
+        );
+        // Frames differ (the bar moves) only at the bottom edge.
+        for pair in frames.windows(2) {
+            assert!(pair[0] != pair[1]);
+            let top = ((h - 20) * w * 3) as usize;
+            assert_eq!(pair[0][..top], pair[1][..top]);
+        }
+        // On the last frame the bar has crossed the picture.
+        let last = frames.last().unwrap();
+        let bottom_right = ((h * w - 1) * 3) as usize;
+        assert_eq!(last[bottom_right..bottom_right + 3], [255, 255, 255]);
+    }
+}
+
+#[test]
+fn any_text_renders_without_panicking() {
+    let long_word = "x".repeat(5_000);
+    let texts = [
+        String::new(),
+        " \t\n ".to_owned(),
+        "日本語のナレーション、東京の夜景と富士山".to_owned(),
+        "🦊🐟🌊🔥✨ emoji only 👩‍👩‍👧‍👦".to_owned(),
+        "\u{0}\u{7}\u{1b}[31m control \u{202e}reversed\u{202c} \u{fffd} \u{10ffff}".to_owned(),
+        "ṩ̃̈ combining 한국어 العربية עברית हिन्दी".to_owned(),
+        long_word.clone(),
+        format!("{} {long_word}", "word ".repeat(2_000)),
+    ];
+    // Each text on each kind of picture, the aspects taking turns (every
+    // picture takes tens of milliseconds in a debug build).
+    for (k, text) in texts.iter().enumerate() {
+        let s = scene(text, text, 3);
+        let aspect = |n: usize| ASPECTS[(k + n) % ASPECTS.len()];
+        check_png(&image::still(&s, aspect(0)).unwrap().1, aspect(0), None);
+        check_png(
+            &image::title_card(text, &s, aspect(1)).unwrap().1,
+            aspect(1),
+            None,
+        );
+        check_png(&image::clip(&s, aspect(2)).unwrap().1, aspect(2), Some(3));
+    }
 }

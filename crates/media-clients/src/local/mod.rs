@@ -1,19 +1,24 @@
 //! The offline `local` provider: every media port, deterministic, no
-//! network, no credentials, real files.
+//! network, no credentials, real files. It exists so the product runs end to
+//! end anywhere; its pictures say so (every one carries the label
+//! "ytvc local provider (offline placeholder)", [`image::LABEL`]).
 //!
 //! | port | what it makes |
 //! |---|---|
-//! | [`ScriptWriter`] | a storyboard cut from the prompt ([`script`]) |
-//! | [`VisualGenerator::clip`] | an animated PNG (`.apng`) of the scene's exact length |
-//! | [`VisualGenerator::still`] | a PNG: a gradient and discs coloured from the prompt's hash |
-//! | [`TitleCardRenderer`] | a PNG: one bar per title word, one dot per scene number |
-//! | [`Narrator`] | a WAV (16 kHz mono 16-bit PCM) of the scene's exact length |
+//! | [`ScriptWriter`] | a storyboard cut from the prompt: one scene per sentence (or clause), durations from the pipeline's plan ([`script`]) |
+//! | [`VisualGenerator::still`] | a PNG: a gradient and translucent discs coloured from the visual prompt's hash, the visual prompt as large wrapped text, the narration as a caption band at the bottom, the scene number and the label ([`image`]) |
+//! | [`VisualGenerator::clip`] | an animated PNG (`.apng`) of the scene's exact length: the still, with a progress bar filling along the bottom edge over 2 to 8 frames (later frames only redraw the bar's rows) |
+//! | [`TitleCardRenderer`] | a PNG: the video title large and bold on a dark gradient, the scene's narration as the caption, the scene number and the label |
+//! | [`Narrator`] | a WAV (16 kHz mono 16-bit PCM) of the scene's exact length: one soft tone per word, then silence ([`audio`]) |
 //! | [`ArtifactStore`] | files under `<root>/<video_id>/` |
 //!
-//! Pictures are 320×180 (16:9), 180×320 (9:16) or 240×240 (1:1). Files are
-//! written to a temporary name and renamed, so a reader never sees half a
-//! file. Work runs on tokio's blocking pool when called inside a tokio
-//! runtime, inline otherwise.
+//! Pictures are at the video's output size ([`image::frame_size`]):
+//! 1280×720 (16:9), 720×1280 (9:16) or 720×720 (1:1), with text drawn by
+//! `ab_glyph` in the embedded DejaVu Sans fonts (the `dejavu` crate). The
+//! same input always gives byte-identical files. Files are written to a
+//! temporary name and renamed, so a reader never sees half a file. Work runs
+//! on tokio's blocking pool when called inside a tokio runtime, inline
+//! otherwise.
 
 pub mod audio;
 pub mod image;
@@ -112,10 +117,8 @@ impl VisualGenerator for LocalProvider {
         scene: &'a Scene,
         aspect: AspectRatio,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
-        let (prompt, duration) = (scene.visual_prompt.clone(), scene.duration_seconds);
-        Box::pin(
-            async move { blocking(move || image::clip(&prompt, duration, aspect).map(blob)).await },
-        )
+        let scene = scene.clone();
+        Box::pin(async move { blocking(move || image::clip(&scene, aspect).map(blob)).await })
     }
 
     fn still<'a>(
@@ -123,8 +126,8 @@ impl VisualGenerator for LocalProvider {
         scene: &'a Scene,
         aspect: AspectRatio,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
-        let prompt = scene.visual_prompt.clone();
-        Box::pin(async move { blocking(move || image::still(&prompt, aspect).map(blob)).await })
+        let scene = scene.clone();
+        Box::pin(async move { blocking(move || image::still(&scene, aspect).map(blob)).await })
     }
 }
 
@@ -135,9 +138,9 @@ impl TitleCardRenderer for LocalProvider {
         scene: &'a Scene,
         aspect: AspectRatio,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
-        let (title, index) = (title.to_owned(), scene.index);
+        let (title, scene) = (title.to_owned(), scene.clone());
         Box::pin(async move {
-            blocking(move || image::title_card(&title, index, aspect).map(blob)).await
+            blocking(move || image::title_card(&title, &scene, aspect).map(blob)).await
         })
     }
 }
