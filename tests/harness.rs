@@ -133,6 +133,9 @@ impl TestApp {
         config.http_workers = 1;
         // Videos stay queued unless a test asks for the worker.
         config.worker_enabled = false;
+        // Assembling video.mp4 is CPU work most tests do not need; the tests
+        // of the assembled video turn it on.
+        config.media.assembly = false;
         config.worker_poll = Duration::from_millis(20);
         config.shutdown_timeout = Duration::from_secs(1);
         tweak(&mut config);

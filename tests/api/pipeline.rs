@@ -302,3 +302,87 @@ async fn cancelling_a_running_video_stops_it_at_the_next_step() {
         "released"
     );
 }
+
+#[tokio::test]
+async fn a_completed_video_has_a_playable_mp4_with_picture_and_sound() {
+    let app = TestApp::spawn_with(Db::Sqlite, |c| {
+        c.worker_enabled = true;
+        c.media.assembly = true;
+    })
+    .await
+    .unwrap();
+    let (_, token, _) = app.user("mp4@example.com").await;
+    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "Lanterns float over a river. Children wave from the bank.", "duration_seconds": 6}))).await;
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let v = wait_final(&app, &token, &id).await;
+    assert_eq!(v["status"], "completed", "{v}");
+    let url = v["video_url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("/v1/videos/{id}/artifacts/video.mp4"));
+    assert!(
+        v["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "video.mp4")
+    );
+    let response = app
+        .build(reqwest::Method::GET, &url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "video/mp4");
+    let bytes = response.bytes().await.unwrap().to_vec();
+
+    // Read it back: the movie lasts 6 s (within a frame), with one H.264
+    // track at 1280×720 and one AAC track (whose media also holds the
+    // encoder's priming samples, hidden by an edit list).
+    let size = bytes.len() as u64;
+    let reader = mp4::Mp4Reader::read_header(std::io::Cursor::new(&bytes), size).unwrap();
+    let frame = 1.0 / 24.0;
+    let movie = reader.duration().as_secs_f64();
+    assert!((movie - 6.0).abs() <= frame, "the movie lasts {movie} s");
+    let mut kinds = Vec::new();
+    for track in reader.tracks().values() {
+        let seconds = track.duration().as_secs_f64();
+        match track.track_type().unwrap() {
+            mp4::TrackType::Video => {
+                assert!((seconds - 6.0).abs() <= frame, "video lasts {seconds} s");
+                assert_eq!(track.media_type().unwrap(), mp4::MediaType::H264);
+                assert_eq!((track.width(), track.height()), (1280, 720));
+                kinds.push("video");
+            }
+            mp4::TrackType::Audio => {
+                assert!(
+                    (6.0..6.1).contains(&seconds),
+                    "audio media lasts {seconds} s"
+                );
+                assert_eq!(track.media_type().unwrap(), mp4::MediaType::AAC);
+                kinds.push("audio");
+            }
+            other => panic!("unexpected track {other:?}"),
+        }
+    }
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["audio", "video"]);
+
+    // And, where ffmpeg is installed (CI installs it), it decodes cleanly.
+    let path = app.config.data_dir.join("e2e-video.mp4");
+    std::fs::write(&path, &bytes).unwrap();
+    match std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "null", "-"])
+        .output()
+    {
+        Ok(out) => {
+            assert!(out.status.success());
+            assert_eq!(String::from_utf8_lossy(&out.stderr), "", "ffmpeg errors");
+        }
+        Err(e) if std::env::var_os("YTVC_REQUIRE_FFMPEG").is_some() => {
+            panic!("YTVC_REQUIRE_FFMPEG is set but ffmpeg cannot run: {e}")
+        }
+        Err(e) => eprintln!("skipping the ffmpeg decode check: {e}"),
+    }
+}

@@ -175,6 +175,11 @@ pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::R
             (pipeline, Some(guards))
         }
     };
+    let pipeline = if config.media.assembly {
+        pipeline.with_assembler(Arc::new(ytvc_assembly::Mp4Assembler::default()))
+    } else {
+        pipeline
+    };
     Ok(Media {
         pipeline: pipeline.with_provider_name(provider),
         status: MediaStatus { provider, guards },

@@ -1,7 +1,7 @@
 //! The media ports: what the video pipeline needs from the outside world, and
 //! the values that travel through them.
 //!
-//! | port | real adapter (later) | local adapter |
+//! | port | Google adapter (`ytvc-media-clients::google`) | local adapter |
 //! |---|---|---|
 //! | [`ScriptWriter`] | Gemini / Vertex LLM | storyboard derived from the prompt |
 //! | [`VisualGenerator::clip`] | Veo | an animated PNG of the scene's length |

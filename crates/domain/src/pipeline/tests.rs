@@ -33,6 +33,10 @@ fn spec(duration: i64, voice: &str) -> VideoSpec {
     .unwrap()
 }
 
+/// A scene as the fake assembler saw it: index, duration, visual bytes as
+/// text, source, narration bytes as text.
+type AssembledScene = (u32, u32, String, VisualSource, Option<String>);
+
 /// Every port at once, each behaviour configurable.
 #[derive(Default)]
 struct Fake {
@@ -46,7 +50,7 @@ struct Fake {
     assembly_error: Option<MediaError>,
     /// What the assembler was asked: per scene (index, duration, visual
     /// bytes, source, narration bytes).
-    assembled: Mutex<Vec<(u32, u32, String, VisualSource, Option<String>)>>,
+    assembled: Mutex<Vec<AssembledScene>>,
     calls: Mutex<Vec<String>>,
     files: Mutex<BTreeMap<String, Vec<u8>>>,
     discarded: Mutex<Vec<String>>,
