@@ -9,7 +9,8 @@ mod yuv;
 
 use ytvc_domain::AspectRatio;
 use ytvc_domain::media::{
-    AssemblyRequest, BoxFuture, MediaBlob, MediaError, MediaFormat, VideoAssembler,
+    AssemblyRequest, BoxFuture, MediaBlob, MediaError, MediaFormat, Service, VideoAssembler,
+    VisualSource,
 };
 
 use crate::frames::{SceneTiming, SceneVisual};
@@ -192,7 +193,73 @@ impl Mp4Assembler {
     }
 }
 
+impl Mp4Assembler {
+    /// Checks on the calling thread that `visual` decodes for a scene of
+    /// `duration_seconds`: a still or card is decoded, a clip is decoded
+    /// frame by frame over the scene (at a small output size, so the check
+    /// costs a fraction of the assembly).
+    ///
+    /// # Errors
+    ///
+    /// [`MediaError::BadResponse`] of Veo (clips) or Imagen (stills) saying
+    /// why, so that the pipeline falls back to the next visual source.
+    pub fn check_visual_blocking(
+        &self,
+        visual: &MediaBlob,
+        source: VisualSource,
+        duration_seconds: u32,
+    ) -> Result<(), MediaError> {
+        let (width, height) = (64, 64);
+        let check = || -> Result<(), String> {
+            let mut decoded = SceneVisual::decode(visual, source, width, height)?;
+            if matches!(decoded, SceneVisual::Clip(_)) {
+                let fps = self.config.fps.max(1);
+                let timing = SceneTiming {
+                    index: 1,
+                    frames: duration_seconds.max(1) * fps,
+                    fps,
+                    motion_step: 1,
+                };
+                let mut picture = Yuv420::new(width, height);
+                for frame in 0..timing.frames {
+                    decoded.render(frame, timing, &mut picture)?;
+                }
+            }
+            Ok(())
+        };
+        check().map_err(|reason| MediaError::BadResponse {
+            service: match source {
+                VisualSource::Clip => Service::Veo,
+                VisualSource::Still | VisualSource::TitleCard => Service::Imagen,
+            },
+            reason: format!("cannot be assembled: {reason}"),
+        })
+    }
+}
+
 impl VideoAssembler for Mp4Assembler {
+    fn check_visual<'a>(
+        &'a self,
+        visual: &'a MediaBlob,
+        source: VisualSource,
+        duration_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), MediaError>> {
+        Box::pin(async move {
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    let (assembler, visual) = (self.clone(), visual.clone());
+                    handle
+                        .spawn_blocking(move || {
+                            assembler.check_visual_blocking(&visual, source, duration_seconds)
+                        })
+                        .await
+                        .map_err(|e| failed(format!("check task: {e}")))?
+                }
+                Err(_) => self.check_visual_blocking(visual, source, duration_seconds),
+            }
+        })
+    }
+
     fn assemble<'a>(
         &'a self,
         request: &'a AssemblyRequest,

@@ -280,6 +280,53 @@ fn narration_that_is_not_16_bit_pcm_fails() {
 }
 
 #[test]
+fn visuals_are_checked_before_the_pipeline_accepts_them() {
+    let assembler = Mp4Assembler::new(Config {
+        fps: 10,
+        ..Config::default()
+    });
+    let good_clip = assembler
+        .assemble_blocking(&one_scene(blob(MediaFormat::Png, png(32, 32, RED)), None))
+        .unwrap();
+    assert!(
+        assembler
+            .check_visual_blocking(&good_clip, VisualSource::Clip, 2)
+            .is_ok()
+    );
+    let still = blob(MediaFormat::Png, png(32, 32, GREEN));
+    assert!(
+        assembler
+            .check_visual_blocking(&still, VisualSource::Still, 5)
+            .is_ok()
+    );
+    let mut cut = good_clip.clone();
+    cut.bytes.truncate(cut.bytes.len() / 3);
+    for (bad, source, service) in [
+        (cut, VisualSource::Clip, "veo"),
+        (
+            blob(MediaFormat::Mp4, support::audio_only_mp4()),
+            VisualSource::Clip,
+            "veo",
+        ),
+        (
+            blob(MediaFormat::Jpeg, vec![0xff, 0xd8, 1, 2]),
+            VisualSource::Still,
+            "imagen",
+        ),
+    ] {
+        let error = assembler
+            .check_visual_blocking(&bad, source, 2)
+            .unwrap_err();
+        assert!(
+            matches!(&error, MediaError::BadResponse { service: s, .. } if s.as_str() == service),
+            "{error}"
+        );
+        assert_eq!(error.code().as_str(), "VIDEO_001");
+        assert!(error.allows_fallback());
+    }
+}
+
+#[test]
 fn bad_requests_and_configs_fail() {
     assert_fails(&request(AspectRatio::Landscape, vec![]), "no scenes");
     let mut zero = one_scene(blob(MediaFormat::Png, png(16, 16, GREY)), None);
@@ -329,6 +376,10 @@ fn ffmpeg_decodes_the_output_without_errors() {
         .arg("-version")
         .output()
     else {
+        assert!(
+            std::env::var_os("YTVC_REQUIRE_FFMPEG").is_none(),
+            "YTVC_REQUIRE_FFMPEG is set but ffmpeg is not on PATH"
+        );
         println!("skipped: ffmpeg is not on PATH");
         return;
     };

@@ -718,6 +718,25 @@ pub trait VideoAssembler: Send + Sync {
         &'a self,
         request: &'a AssemblyRequest,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+
+    /// Whether a generated clip or still can be assembled (decoded) for a
+    /// scene of `duration_seconds`. The pipeline asks before accepting a
+    /// generated visual and falls back to the next source when the answer
+    /// is an error, so an undecodable clip costs its scene a still, not the
+    /// whole video. The default accepts everything.
+    ///
+    /// # Errors
+    ///
+    /// `BadResponse` (`VIDEO_001`) of the service that made `visual`.
+    fn check_visual<'a>(
+        &'a self,
+        visual: &'a MediaBlob,
+        source: VisualSource,
+        duration_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), MediaError>> {
+        let _ = (visual, source, duration_seconds);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Keeps the artifact set of each video: one flat set of named files per

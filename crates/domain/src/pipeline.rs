@@ -515,7 +515,24 @@ impl Pipeline {
         })))
     }
 
-    /// Clip, else still, else title card.
+    /// A generated visual, if the assembler (when there is one) can use it.
+    async fn usable(
+        &self,
+        generated: Result<MediaBlob, MediaError>,
+        source: VisualSource,
+        scene: &Scene,
+    ) -> Result<MediaBlob, MediaError> {
+        let blob = generated?;
+        if let Some(assembler) = &self.assembler {
+            assembler
+                .check_visual(&blob, source, scene.duration_seconds)
+                .await?;
+        }
+        Ok(blob)
+    }
+
+    /// Clip, else still, else title card; a clip or still the assembler
+    /// cannot decode counts as a failure of its generator.
     async fn visual(
         &self,
         title: &str,
@@ -523,12 +540,14 @@ impl Pipeline {
         aspect: AspectRatio,
     ) -> Result<(MediaBlob, VisualSource, Vec<String>), MediaError> {
         let mut failed = Vec::new();
-        match self.visuals.clip(scene, aspect).await {
+        let clip = self.visuals.clip(scene, aspect).await;
+        match self.usable(clip, VisualSource::Clip, scene).await {
             Ok(blob) => return Ok((blob, VisualSource::Clip, failed)),
             Err(e) if e.allows_fallback() => failed.push(e.code().as_str().to_owned()),
             Err(e) => return Err(e),
         }
-        match self.visuals.still(scene, aspect).await {
+        let still = self.visuals.still(scene, aspect).await;
+        match self.usable(still, VisualSource::Still, scene).await {
             Ok(blob) => return Ok((blob, VisualSource::Still, failed)),
             Err(e) if e.allows_fallback() => failed.push(e.code().as_str().to_owned()),
             Err(e) => return Err(e),

@@ -48,6 +48,8 @@ struct Fake {
     card_error: Option<MediaError>,
     tts_error: Option<MediaError>,
     assembly_error: Option<MediaError>,
+    /// Visuals (by their bytes) the fake assembler cannot decode.
+    undecodable: Vec<&'static str>,
     /// What the assembler was asked: per scene (index, duration, visual
     /// bytes, source, narration bytes).
     assembled: Mutex<Vec<AssembledScene>>,
@@ -234,6 +236,28 @@ impl VideoAssembler for Fake {
             )
         })
     }
+
+    fn check_visual<'a>(
+        &'a self,
+        visual: &'a MediaBlob,
+        source: VisualSource,
+        _: u32,
+    ) -> BoxFuture<'a, Result<(), MediaError>> {
+        Box::pin(async move {
+            let text = String::from_utf8_lossy(&visual.bytes);
+            if self.undecodable.iter().any(|u| text == *u) {
+                return Err(MediaError::BadResponse {
+                    service: if source == VisualSource::Clip {
+                        Service::Veo
+                    } else {
+                        Service::Imagen
+                    },
+                    reason: "undecodable".into(),
+                });
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Records the steps; cancels once `cancelled` was asked `cancel_after`
@@ -403,6 +427,41 @@ fn the_assembler_gets_every_scene_and_its_video_is_listed_last() {
         *fake.assembled.lock().unwrap(),
         [(1, 10, "clip 1".into(), VisualSource::Clip, None)]
     );
+}
+
+#[test]
+fn an_undecodable_clip_or_still_falls_back_like_a_failed_one() {
+    let fake = Fake {
+        undecodable: vec!["clip 1", "clip 2", "still 2"],
+        ..Fake::default()
+    };
+    let (fake, outcome) = run_assembled(fake, &spec(30, "none"));
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    let sources: Vec<_> = m
+        .scenes
+        .iter()
+        .map(|s| (s.visual_source, s.fallback_codes.clone()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            (VisualSource::Still, vec!["VIDEO_001".to_owned()]),
+            (
+                VisualSource::TitleCard,
+                vec!["VIDEO_001".to_owned(), "VIDEO_001".to_owned()]
+            ),
+            (VisualSource::Clip, vec![]),
+        ]
+    );
+    assert!(m.degraded);
+    let assembled: Vec<_> = fake
+        .assembled
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.2.clone())
+        .collect();
+    assert_eq!(assembled, ["still 1", "card 2 Fog", "clip 3"]);
 }
 
 #[test]
