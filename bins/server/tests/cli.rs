@@ -309,6 +309,8 @@ fn three_workers_in_three_processes_run_500_videos_exactly_once() {
         ("YTVC_WORKER_CONCURRENCY", "2".to_owned()),
         ("YTVC_WORKER_POLL_MS", "20".to_owned()),
         ("YTVC_JOB_LEASE_SECS", "20".to_owned()),
+        // Exactly-once is the point here, not the MP4 (tested elsewhere).
+        ("YTVC_VIDEO_ASSEMBLY", "off".to_owned()),
     ];
     // An enterprise account (unlimited quota) made with the CLI.
     let mut create = server();
@@ -455,6 +457,7 @@ fn a_job_of_a_killed_worker_is_rescued_and_completes_once() {
         ),
         ("YTVC_WORKER_POLL_MS", "20".to_owned()),
         ("YTVC_JOB_LEASE_SECS", "2".to_owned()),
+        ("YTVC_VIDEO_ASSEMBLY", "off".to_owned()),
     ];
     let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let api = start_collecting(&["serve", "--no-worker"], &base, logs.clone());
