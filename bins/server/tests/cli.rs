@@ -535,15 +535,23 @@ fn a_job_of_a_killed_worker_is_rescued_and_completes_once() {
     };
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["attempts"], 2, "{v}");
-    let finished: Vec<String> = logs
-        .lock()
-        .unwrap()
-        .iter()
-        .chain(doomed_logs.lock().unwrap().iter())
-        .filter(|l| l.contains("\"job finished\""))
-        .cloned()
-        .collect();
-    assert_eq!(finished.len(), 1, "{finished:?}");
+    // The log line follows the database write (through an async drain and
+    // a pipe): wait for it, then make sure no second one comes.
+    let finished = || -> Vec<String> {
+        logs.lock()
+            .unwrap()
+            .iter()
+            .chain(doomed_logs.lock().unwrap().iter())
+            .filter(|l| l.contains("\"job finished\""))
+            .cloned()
+            .collect()
+    };
+    let started = Instant::now();
+    while finished().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(finished().len(), 1, "{:?}", finished());
     let (_, _, raw) = http(&api.address, "GET", "/v1/quota", Some(&token), None);
     let q = json_body(&raw);
     assert_eq!(
