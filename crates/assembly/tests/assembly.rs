@@ -431,3 +431,28 @@ fn ffmpeg_decodes_the_output_without_errors() {
         "ffmpeg: {stderr}"
     );
 }
+
+/// A clip shaped like Veo's output: H.264 High profile with B-frames (CABAC),
+/// 1280×720 at 24 fps, 3 s, with an AAC track (made once with
+/// `ffmpeg -f lavfi -i testsrc=size=1280x720:rate=24 -f lavfi -i sine -t 3
+/// -c:v libx264 -profile:v high -bf 2 -pix_fmt yuv420p -c:a aac`).
+#[test]
+fn a_high_profile_clip_with_b_frames_is_decoded_and_assembled() {
+    let clip = blob(
+        MediaFormat::Mp4,
+        include_bytes!("fixtures/high-profile-b-frames.mp4").to_vec(),
+    );
+    let assembler = Mp4Assembler::new(Config {
+        fps: 12,
+        ..Config::default()
+    });
+    assembler
+        .check_visual_blocking(&clip, VisualSource::Clip, 4)
+        .expect("decodable");
+    let mut request = one_scene(clip, None);
+    request.scenes[0].duration_seconds = 4;
+    request.scenes[0].visual_source = VisualSource::Clip;
+    let out = assembler.assemble_blocking(&request).unwrap();
+    let seen = inspect(&out.bytes);
+    assert_eq!(seen.video_samples, 48);
+}
