@@ -69,15 +69,17 @@ impl SceneVisual {
         Ok(visual)
     }
 
-    /// Writes output frame `frame` (0-based within the scene) into `out`.
-    /// `out` holds what this visual rendered last; when the picture does not
-    /// change it is left as it is.
+    /// Writes output frame `frame` (0-based within the scene) into `out`
+    /// and tells whether it changed. `out` holds what this visual rendered
+    /// last; when the picture does not change it is left as it is and
+    /// `false` is returned (the first frame of a visual is always `true`).
     pub(crate) fn render(
         &mut self,
         frame: u32,
         timing: SceneTiming,
         out: &mut Yuv420,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
+        let mut changed = false;
         let seconds = f64::from(frame) / f64::from(timing.fps);
         match self {
             Self::Still(still) => {
@@ -91,6 +93,7 @@ impl SceneVisual {
                     frame - frame % step
                 };
                 if still.last_position != Some(position) {
+                    changed = true;
                     still.last_position = Some(position);
                     let progress = if last > 0 {
                         f64::from(position) / f64::from(last)
@@ -105,6 +108,7 @@ impl SceneVisual {
             Self::Animation(animation) => {
                 let shown = animation.index_at(seconds);
                 if animation.last_rendered != Some(shown) {
+                    changed = true;
                     let picture = &animation.pictures[shown];
                     picture.resample_into(picture.cover_rect(out.width(), out.height()), out);
                     animation.last_rendered = Some(shown);
@@ -112,11 +116,12 @@ impl SceneVisual {
             }
             Self::Clip(clip) => {
                 if let Some(picture) = clip.picture_at(seconds)? {
+                    changed = true;
                     picture.resample_into(picture.cover_rect(out.width(), out.height()), out);
                 }
             }
         }
-        Ok(())
+        Ok(changed)
     }
 }
 

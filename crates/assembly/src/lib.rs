@@ -156,6 +156,7 @@ impl Mp4Assembler {
             visuals.push(visual);
         }
 
+        let max_hold = config.fps * config.keyframe_seconds.max(1);
         let mut encoder = VideoEncoder::new(&VideoSettings {
             fps: config.fps,
             bitrate: config.video_bitrate,
@@ -164,7 +165,9 @@ impl Mp4Assembler {
         })
         .map_err(failed)?;
         let mut picture = Yuv420::new(width.into(), height.into());
-        let mut samples = Vec::with_capacity((total * config.fps) as usize);
+        let mut samples: Vec<video::AccessUnit> = Vec::with_capacity((total * config.fps) as usize);
+        let mut output_frame = 0u64;
+        let mut last_keyframe = 0u64;
         for (scene, visual) in request.scenes.iter().zip(&mut visuals) {
             let timing = SceneTiming {
                 index: scene.index,
@@ -173,10 +176,35 @@ impl Mp4Assembler {
                 motion_step: config.still_motion_step,
             };
             for frame in 0..timing.frames {
-                visual
+                let changed = visual
                     .render(frame, timing, &mut picture)
                     .map_err(|e| failed(format!("scene {}: {e}", scene.index)))?;
-                samples.push(encoder.encode(&picture).map_err(failed)?);
+                // A picture that did not change is held: the previous sample
+                // lasts one frame longer instead of encoding it again (a
+                // still moving every `still_motion_step` frames, an APNG
+                // clip of a few pictures). A scene's first frame is always
+                // encoded, and no sample is held longer than a keyframe
+                // interval, so seeking stays cheap.
+                let held = match samples.last_mut() {
+                    Some(last) if !changed && frame > 0 && last.frames < max_hold => {
+                        last.frames += 1;
+                        true
+                    }
+                    _ => false,
+                };
+                if !held {
+                    // Keyframes by time, not by encoded pictures (held
+                    // samples would stretch an interval counted in pictures).
+                    if output_frame >= last_keyframe + u64::from(max_hold) {
+                        encoder.force_keyframe();
+                    }
+                    let unit = encoder.encode(&picture, output_frame).map_err(failed)?;
+                    if unit.keyframe {
+                        last_keyframe = output_frame;
+                    }
+                    samples.push(unit);
+                }
+                output_frame += 1;
             }
         }
         let (sps, pps) = encoder.parameter_sets().map_err(failed)?;

@@ -76,8 +76,10 @@ pub(crate) fn write_mp4(
 
     let frame_ticks = MOVIE_TIMESCALE / video.fps;
     let mut audio_frames = audio.frames.iter().enumerate().peekable();
-    for (i, unit) in video.samples.into_iter().enumerate() {
-        let start = i as u64 * u64::from(frame_ticks);
+    let mut next_frame = 0u64;
+    for unit in video.samples {
+        let start = next_frame * u64::from(frame_ticks);
+        next_frame += u64::from(unit.frames);
         // Audio frames that start before this picture (in 90 kHz ticks).
         while let Some((j, frame)) = audio_frames.next_if(|(j, _)| {
             (*j as u64 * u64::from(FRAME_SAMPLES)) * u64::from(MOVIE_TIMESCALE)
@@ -88,7 +90,7 @@ pub(crate) fn write_mp4(
         }
         let sample = Mp4Sample {
             start_time: start,
-            duration: frame_ticks,
+            duration: frame_ticks * unit.frames,
             rendering_offset: 0,
             is_sync: unit.keyframe,
             bytes: Bytes::from(unit.data),

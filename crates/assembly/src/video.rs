@@ -21,6 +21,9 @@ pub(crate) struct AccessUnit {
     pub(crate) data: Vec<u8>,
     /// An IDR picture (a sync sample).
     pub(crate) keyframe: bool,
+    /// How many output frames the picture is shown for (≥ 1): a picture
+    /// that does not change is held rather than encoded again.
+    pub(crate) frames: u32,
 }
 
 /// An OpenH264 encoder for one video, configured for offline assembly.
@@ -71,9 +74,14 @@ impl VideoEncoder {
         })
     }
 
-    /// Encodes the next picture.
-    pub(crate) fn encode(&mut self, picture: &Yuv420) -> Result<AccessUnit, String> {
-        let millis = self.frames * 1000 / u64::from(self.fps);
+    /// Makes the next encoded picture a keyframe (IDR).
+    pub(crate) fn force_keyframe(&mut self) {
+        self.encoder.force_intra_frame();
+    }
+
+    /// Encodes the picture shown from output frame `frame` on.
+    pub(crate) fn encode(&mut self, picture: &Yuv420, frame: u64) -> Result<AccessUnit, String> {
+        let millis = frame * 1000 / u64::from(self.fps);
         self.frames += 1;
         let stream = self
             .encoder
@@ -114,7 +122,11 @@ impl VideoEncoder {
                 self.frames - 1
             ));
         }
-        Ok(AccessUnit { data, keyframe })
+        Ok(AccessUnit {
+            data,
+            keyframe,
+            frames: 1,
+        })
     }
 
     /// The SPS and PPS (without start codes), once a frame was encoded.

@@ -3,7 +3,7 @@
 mod support;
 
 use support::{Inspection, apng, assert_colour, inspect, jpeg, png, request, scene, wav};
-use ytvc_assembly::{Config, Mp4Assembler, frame_size};
+use ytvc_assembly::{Config, MOVIE_TIMESCALE, Mp4Assembler, frame_size};
 use ytvc_domain::AspectRatio;
 use ytvc_domain::media::{
     AssemblyRequest, MediaBlob, MediaError, MediaFormat, VideoAssembler, VisualSource,
@@ -33,13 +33,27 @@ fn assemble_and_check(config: Config, request: &AssemblyRequest) -> Inspection {
     assert_eq!((info.width, info.height), (w, h));
     let total = f64::from(request.total_duration_seconds());
     let frame = 1.0 / f64::from(fps);
-    assert_eq!(info.video_samples, request.total_duration_seconds() * fps);
+    // Every sample lasts whole frames, and they add up to the video.
+    let frame_ticks = MOVIE_TIMESCALE / fps;
+    assert!(
+        info.sample_ticks
+            .iter()
+            .all(|t| *t > 0 && t % frame_ticks == 0)
+    );
+    let frames: u32 = info.sample_ticks.iter().map(|t| t / frame_ticks).sum();
+    assert_eq!(frames, request.total_duration_seconds() * fps);
+    // No picture is held past a keyframe interval.
+    assert!(
+        info.sample_ticks
+            .iter()
+            .all(|t| *t <= frame_ticks * fps * Config::default().keyframe_seconds)
+    );
     assert_eq!(info.decoded_pictures, info.video_samples as usize);
     assert!((info.video_seconds - total).abs() <= frame, "{info:?}");
     assert!((info.audio_seconds - total).abs() <= frame, "{info:?}");
     assert!((info.movie_seconds - total).abs() <= frame, "{info:?}");
     assert!(info.first_is_sync, "first sample is a sync sample");
-    assert!(info.sync_samples >= 1 && info.sync_samples < info.video_samples);
+    assert!(info.sync_samples >= 1 && info.sync_samples <= info.video_samples);
     info
 }
 
@@ -350,7 +364,12 @@ async fn the_port_runs_on_the_blocking_pool() {
         }));
     let request = one_scene(blob(MediaFormat::Png, png(32, 32, GREEN)), None);
     let out = assembler.assemble(&request).await.unwrap();
-    assert_eq!(inspect(&out.bytes).video_samples, 10);
+    let frames: u32 = inspect(&out.bytes)
+        .sample_ticks
+        .iter()
+        .map(|t| t / (MOVIE_TIMESCALE / 10))
+        .sum();
+    assert_eq!(frames, 10);
     let bad = one_scene(blob(MediaFormat::Png, vec![1, 2, 3]), None);
     assert!(matches!(
         assembler.assemble(&bad).await,
@@ -454,5 +473,7 @@ fn a_high_profile_clip_with_b_frames_is_decoded_and_assembled() {
     request.scenes[0].visual_source = VisualSource::Clip;
     let out = assembler.assemble_blocking(&request).unwrap();
     let seen = inspect(&out.bytes);
-    assert_eq!(seen.video_samples, 48);
+    // 3 s of moving picture at 12 fps, then the last picture held for 1 s.
+    assert_eq!(seen.video_samples, 37, "{:?}", seen.sample_ticks);
+    assert_eq!(seen.sample_ticks.iter().sum::<u32>(), 4 * MOVIE_TIMESCALE);
 }

@@ -118,6 +118,9 @@ pub struct Inspection {
     pub width: u16,
     pub height: u16,
     pub video_samples: u32,
+    /// The duration of each video sample, in movie ticks (a picture that
+    /// does not change is held: one sample lasting several frames).
+    pub sample_ticks: Vec<u32>,
     pub video_seconds: f64,
     pub audio_seconds: f64,
     pub movie_seconds: f64,
@@ -192,6 +195,17 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
         headers.extend_from_slice(&set.bytes);
     }
     let video_samples = video.sample_count();
+    let sample_ticks: Vec<u32> = video
+        .trak
+        .mdia
+        .minf
+        .stbl
+        .stts
+        .entries
+        .iter()
+        .flat_map(|e| std::iter::repeat_n(e.sample_delta, e.sample_count as usize))
+        .collect();
+    assert_eq!(sample_ticks.len(), video_samples as usize);
     let sync_samples = video
         .trak
         .mdia
@@ -236,6 +250,7 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
         width,
         height,
         video_samples,
+        sample_ticks,
         video_seconds,
         audio_seconds,
         movie_seconds,
