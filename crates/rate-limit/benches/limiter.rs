@@ -82,6 +82,31 @@ fn million_keys(c: &mut Criterion) {
     });
 }
 
+/// Control for the 1M-key figure: the latency of one dependent read at a
+/// random place in a 256 MB array (a pointer chase through a random cycle):
+/// what a single cache-and-TLB miss costs on this machine. A check on a cold
+/// key needs at least one such miss, whatever the data structure.
+fn memory_latency(c: &mut Criterion) {
+    const SLOTS: usize = 32 << 20; // 32 Mi × 8 B = 256 MB
+    // Sattolo's algorithm: one random cycle through every slot.
+    let mut next: Vec<u64> = (0..SLOTS as u64).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    for i in (1..SLOTS).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = (state % i as u64) as usize;
+        next.swap(i, j);
+    }
+    let mut at = 0usize;
+    c.bench_function("memory/control/dependent_random_read_256MB", |b| {
+        b.iter(|| {
+            at = next[at] as usize;
+            black_box(at)
+        })
+    });
+}
+
 fn run_threads(lim: &MemoryLimiter, p: &Policy, keys: &[Vec<String>], iters: u64) -> Duration {
     run_threads_with(keys, iters, |k| {
         black_box(lim.check(k, p, 1));
@@ -153,6 +178,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = hot_key, million_keys, threads
+    targets = hot_key, million_keys, memory_latency, threads
 }
 criterion_main!(benches);
