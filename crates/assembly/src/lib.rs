@@ -67,15 +67,14 @@ pub struct Mp4Assembler {
     config: Config,
 }
 
-/// The output frame size of an aspect ratio: 16:9 is 1280×720, 9:16 is
-/// 720×1280, 1:1 is 720×720.
+/// The output frame size of an aspect ratio
+/// ([`video_frame_size`](ytvc_domain::media::video_frame_size), as the MP4
+/// track's 16-bit width and height).
 #[must_use]
 pub fn frame_size(aspect: AspectRatio) -> (u16, u16) {
-    match aspect {
-        AspectRatio::Landscape => (1280, 720),
-        AspectRatio::Portrait => (720, 1280),
-        AspectRatio::Square => (720, 720),
-    }
+    let (width, height) = ytvc_domain::media::video_frame_size(aspect);
+    // Both sides are at most 1280.
+    (width as u16, height as u16)
 }
 
 fn failed(reason: impl Into<String>) -> MediaError {
@@ -265,6 +264,22 @@ impl Mp4Assembler {
     }
 }
 
+/// Runs `work` on tokio's blocking pool when called inside a runtime (the
+/// work is CPU-bound: seconds per minute of video), inline otherwise.
+async fn off_the_runtime<T, F>(what: &str, work: F) -> Result<T, MediaError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, MediaError> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(work)
+            .await
+            .map_err(|e| failed(format!("{what} task: {e}")))?,
+        Err(_) => work(),
+    }
+}
+
 impl VideoAssembler for Mp4Assembler {
     fn check_visual<'a>(
         &'a self,
@@ -272,37 +287,19 @@ impl VideoAssembler for Mp4Assembler {
         source: VisualSource,
         duration_seconds: u32,
     ) -> BoxFuture<'a, Result<(), MediaError>> {
-        Box::pin(async move {
-            match tokio::runtime::Handle::try_current() {
-                Ok(handle) => {
-                    let (assembler, visual) = (self.clone(), visual.clone());
-                    handle
-                        .spawn_blocking(move || {
-                            assembler.check_visual_blocking(&visual, source, duration_seconds)
-                        })
-                        .await
-                        .map_err(|e| failed(format!("check task: {e}")))?
-                }
-                Err(_) => self.check_visual_blocking(visual, source, duration_seconds),
-            }
-        })
+        let (assembler, visual) = (self.clone(), visual.clone());
+        Box::pin(off_the_runtime("check", move || {
+            assembler.check_visual_blocking(&visual, source, duration_seconds)
+        }))
     }
 
     fn assemble<'a>(
         &'a self,
         request: &'a AssemblyRequest,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
-        Box::pin(async move {
-            match tokio::runtime::Handle::try_current() {
-                Ok(handle) => {
-                    let (assembler, request) = (self.clone(), request.clone());
-                    handle
-                        .spawn_blocking(move || assembler.assemble_blocking(&request))
-                        .await
-                        .map_err(|e| failed(format!("assembly task: {e}")))?
-                }
-                Err(_) => self.assemble_blocking(request),
-            }
-        })
+        let (assembler, request) = (self.clone(), request.clone());
+        Box::pin(off_the_runtime("assembly", move || {
+            assembler.assemble_blocking(&request)
+        }))
     }
 }

@@ -686,7 +686,7 @@ pub struct AssemblyScene {
 pub struct AssemblyRequest {
     /// The video (for logs).
     pub video_id: String,
-    /// The frame shape: 16:9 is 1280×720, 9:16 is 720×1280, 1:1 is 720×720.
+    /// The frame shape ([`video_frame_size`]).
     pub aspect_ratio: AspectRatio,
     /// The scenes, in order.
     pub scenes: Vec<AssemblyScene>,
@@ -697,6 +697,18 @@ impl AssemblyRequest {
     #[must_use]
     pub fn total_duration_seconds(&self) -> u32 {
         self.scenes.iter().map(|s| s.duration_seconds).sum()
+    }
+}
+
+/// The picture size of a video, in pixels (width, height): 16:9 is
+/// 1280×720, 9:16 is 720×1280, 1:1 is 720×720. The assembler encodes at
+/// this size and the local provider draws its pictures at it.
+#[must_use]
+pub const fn video_frame_size(aspect: AspectRatio) -> (u32, u32) {
+    match aspect {
+        AspectRatio::Landscape => (1280, 720),
+        AspectRatio::Portrait => (720, 1280),
+        AspectRatio::Square => (720, 720),
     }
 }
 

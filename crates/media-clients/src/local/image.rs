@@ -42,11 +42,7 @@ pub const TEXT_COLOUR: Rgb = [255, 255, 255];
 /// output size (16:9 → 1280×720, 9:16 → 720×1280, 1:1 → 720×720).
 #[must_use]
 pub fn frame_size(aspect: AspectRatio) -> (u32, u32) {
-    match aspect {
-        AspectRatio::Landscape => (1280, 720),
-        AspectRatio::Portrait => (720, 1280),
-        AspectRatio::Square => (720, 720),
-    }
+    ytvc_domain::media::video_frame_size(aspect)
 }
 
 /// An RGB colour.
