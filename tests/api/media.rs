@@ -259,3 +259,33 @@ async fn a_narration_outage_fails_the_video_with_media_003_and_releases_the_quot
     assert_eq!(calls(&server, TTS).await, 9, "3 job attempts × 3 calls");
     assert_eq!(usage(&app, &token).await, (0, 0), "released");
 }
+
+#[tokio::test]
+async fn an_exhausted_provider_quota_fails_the_video_at_once_and_releases_the_quota() {
+    let server = MockServer::start().await;
+    fake_google(&server, true, true).await;
+    Mock::given(method("POST"))
+        .and(path(TTS))
+        .respond_with(ResponseTemplate::new(429).set_body_json(json!({"error": {"code": 429,
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "status": "RESOURCE_EXHAUSTED", "details": [{
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [{"quotaMetric": "texttospeech.googleapis.com/characters",
+                    "quotaId": "CharactersPerDayPerProject", "quotaValue": "0"}]}]}})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let app = google_app(&server).await;
+    let (_, token, _) = app.user("quota@example.com").await;
+    let v = make_video(&app, &token).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["error"]["code"], "MEDIA_004");
+    assert_eq!(v["attempts"], 1, "a used-up daily quota is not retried");
+    assert_eq!(calls(&server, TTS).await, 1, "nor called again");
+    assert_eq!(usage(&app, &token).await, (0, 0), "released");
+    let ready = app.get("/health/ready").await;
+    assert_eq!(
+        ready.body["data"]["components"]["media"]["info"]["breakers"]["tts"]["state"], "closed",
+        "quota is not held against the service"
+    );
+}

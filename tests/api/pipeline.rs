@@ -386,3 +386,43 @@ async fn a_completed_video_has_a_playable_mp4_with_picture_and_sound() {
         Err(e) => eprintln!("skipping the ffmpeg decode check: {e}"),
     }
 }
+
+#[tokio::test]
+async fn with_clips_and_stills_down_title_cards_still_make_a_video() {
+    let app = TestApp::spawn_with(Db::Sqlite, |c| {
+        c.worker_enabled = true;
+        c.media.assembly = true;
+        c.media_faults = Some("clip=always,still=always".into());
+    })
+    .await
+    .unwrap();
+    let (_, token, _) = app.user("cards@example.com").await;
+    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "Night trains cross a snowy valley. Lights flicker in the carriages.", "duration_seconds": 8, "aspect_ratio": "9:16"}))).await;
+    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
+    let v = wait_final(&app, &token, &id).await;
+    assert_eq!(v["status"], "completed", "{v}");
+    assert_eq!(v["degraded"], true);
+    for fallback in v["fallbacks"].as_array().unwrap() {
+        assert_eq!(fallback["visual_source"], "title_card", "{fallback}");
+        assert_eq!(fallback["failed"], json!(["MEDIA_001", "MEDIA_002"]));
+    }
+    assert!(!v["fallbacks"].as_array().unwrap().is_empty());
+    let url = v["video_url"].as_str().expect("the video was assembled");
+    let response = app
+        .build(reqwest::Method::GET, url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let reader =
+        mp4::Mp4Reader::read_header(std::io::Cursor::new(&bytes), bytes.len() as u64).unwrap();
+    let video = reader
+        .tracks()
+        .values()
+        .find(|t| t.track_type().ok() == Some(mp4::TrackType::Video))
+        .unwrap();
+    assert_eq!((video.width(), video.height()), (720, 1280));
+    assert!((reader.duration().as_secs_f64() - 8.0).abs() <= 1.0 / 24.0);
+}

@@ -34,6 +34,10 @@ pub(crate) struct Clip {
     fresh: bool,
 }
 
+/// The most samples a clip may have: 10 minutes at 120 fps. A count read
+/// from a malformed file never sizes an allocation beyond it.
+const MAX_CLIP_SAMPLES: u32 = 600 * 120;
+
 impl Clip {
     /// Opens the first H.264 video track of an MP4 file.
     pub(crate) fn open(bytes: Vec<u8>) -> Result<Self, String> {
@@ -71,6 +75,11 @@ impl Clip {
             headers.extend_from_slice(&set.bytes);
         }
         let sample_count = track.sample_count();
+        if sample_count > MAX_CLIP_SAMPLES {
+            return Err(format!(
+                "MP4 clip claims {sample_count} samples (at most {MAX_CLIP_SAMPLES})"
+            ));
+        }
         if sample_count == 0 {
             return Err("MP4 clip's video track is empty".into());
         }
@@ -174,8 +183,13 @@ fn presentation_times(track: &mp4::Mp4Track, sample_count: u32) -> Vec<i64> {
     let stbl = &track.trak.mdia.minf.stbl;
     let mut decode_times = Vec::with_capacity(sample_count as usize);
     let mut t = 0i64;
-    for entry in &stbl.stts.entries {
+    // A malformed table may claim more samples than the track has: never
+    // allocate past the track's own count.
+    'entries: for entry in &stbl.stts.entries {
         for _ in 0..entry.sample_count {
+            if decode_times.len() >= sample_count as usize {
+                break 'entries;
+            }
             decode_times.push(t);
             t += i64::from(entry.sample_delta);
         }

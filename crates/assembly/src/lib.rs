@@ -254,7 +254,11 @@ impl Mp4Assembler {
             }
             Ok(())
         };
-        check().map_err(|reason| MediaError::BadResponse {
+        // A decoder that panics on a malformed file is a file that cannot be
+        // used, not a crashed worker: the pipeline falls back.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check))
+            .unwrap_or_else(|_| Err("the decoder panicked on this file".to_owned()));
+        checked.map_err(|reason| MediaError::BadResponse {
             service: match source {
                 VisualSource::Clip => Service::Veo,
                 VisualSource::Still | VisualSource::TitleCard => Service::Imagen,
@@ -276,7 +280,8 @@ where
             .spawn_blocking(work)
             .await
             .map_err(|e| failed(format!("{what} task: {e}")))?,
-        Err(_) => work(),
+        Err(_) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .unwrap_or_else(|_| Err(failed(format!("{what} panicked")))),
     }
 }
 

@@ -43,6 +43,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub const SECONDS_PER_SCENE: u32 = 10;
 /// The most scenes a storyboard may have.
 pub const MAX_SCENES: u32 = 12;
+/// The longest narration of a scene, in bytes (Cloud Text-to-Speech takes
+/// at most 5,000 bytes of input per request). Longer ones are cut at a
+/// word by [`normalize_storyboard`](crate::pipeline::normalize_storyboard).
+pub const MAX_NARRATION_BYTES: usize = 4_000;
+/// The longest visual prompt of a scene, in bytes.
+pub const MAX_VISUAL_PROMPT_BYTES: usize = 2_000;
 
 // ------------------------------------------------------------------ values
 
@@ -559,11 +565,15 @@ impl MediaError {
         }
     }
 
-    /// Whether trying again later may succeed (the catalog's flag for
-    /// [`code`](Self::code)).
+    /// Whether running again soon may help, which decides whether the job
+    /// queue retries the video: the catalog's flag for [`code`](Self::code),
+    /// except for `QuotaExhausted`. A provider quota that is used up (a
+    /// daily one, typically) will not come back within the job's retries,
+    /// so the video fails at once instead of spending them (the client may
+    /// still retry later, as the catalog says).
     #[must_use]
     pub fn retryable(&self) -> bool {
-        self.code().retryable()
+        !matches!(self, MediaError::QuotaExhausted { .. }) && self.code().retryable()
     }
 
     /// Whether the pipeline falls back to the next visual source after this
@@ -913,14 +923,14 @@ mod tests {
                     service: Service::Veo,
                 },
                 C::MediaQuotaExhausted,
-                true,
+                false,
             ),
             (
                 MediaError::QuotaExhausted {
                     service: Service::Llm,
                 },
                 C::LlmUnavailable,
-                true,
+                false,
             ),
             (
                 MediaError::Refused {
@@ -940,7 +950,9 @@ mod tests {
         for (error, code, retryable) in cases {
             assert_eq!(error.code(), code, "{error}");
             assert_eq!(error.retryable(), retryable, "{error}");
-            assert_eq!(error.retryable(), code.retryable());
+            if !matches!(error, MediaError::QuotaExhausted { .. }) {
+                assert_eq!(error.retryable(), code.retryable());
+            }
         }
         assert_eq!(ErrorCode::LlmTimeout.as_str(), "LLM_001");
     }

@@ -41,9 +41,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::media::{
-    ArtifactStore, AssemblyRequest, AssemblyScene, BoxFuture, MAX_SCENES, Manifest, ManifestScene,
-    MediaBlob, MediaError, MediaFormat, Narrator, Scene, ScriptWriter, Service, StoredArtifact,
-    Storyboard, TitleCardRenderer, VIDEO_FILE, VideoAssembler, VisualGenerator, VisualSource,
+    ArtifactStore, AssemblyRequest, AssemblyScene, BoxFuture, MAX_NARRATION_BYTES, MAX_SCENES,
+    MAX_VISUAL_PROMPT_BYTES, Manifest, ManifestScene, MediaBlob, MediaError, MediaFormat, Narrator,
+    Scene, ScriptWriter, Service, StoredArtifact, Storyboard, TitleCardRenderer, VIDEO_FILE,
+    VideoAssembler, VisualGenerator, VisualSource,
 };
 use crate::validation::{AspectRatio, VideoSpec};
 
@@ -157,7 +158,8 @@ impl PipelineOutcome {
 /// Makes a storyboard from any [`ScriptWriter`] fit `spec`:
 ///
 /// - scenes whose narration and visual prompt are both blank are dropped; a
-///   blank one of the two is filled with the other; texts are trimmed;
+///   blank one of the two is filled with the other; texts are trimmed, and
+///   cut at a word to [`MAX_NARRATION_BYTES`] / [`MAX_VISUAL_PROMPT_BYTES`];
 /// - at most [`MAX_SCENES`] scenes, and no more than the requested seconds
 ///   (later scenes are dropped);
 /// - scenes are renumbered `1..=n`;
@@ -189,8 +191,8 @@ pub fn normalize_storyboard(board: Storyboard, spec: &VideoSpec) -> Result<Story
             };
             Some(Scene {
                 index: 0,
-                narration: narration.to_owned(),
-                visual_prompt: visual.to_owned(),
+                narration: cut_at_word(narration, MAX_NARRATION_BYTES),
+                visual_prompt: cut_at_word(visual, MAX_VISUAL_PROMPT_BYTES),
                 duration_seconds: scene.duration_seconds,
             })
         })
@@ -217,6 +219,23 @@ pub fn normalize_storyboard(board: Storyboard, spec: &VideoSpec) -> Result<Story
         None => fallback_title(spec.prompt.as_str()),
     };
     Ok(Storyboard { title, scenes })
+}
+
+/// `text` cut to at most `max` bytes, at the last whitespace before the
+/// limit when there is one (else at a character boundary).
+fn cut_at_word(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
+    head.rfind(char::is_whitespace)
+        .map_or(head, |space| &head[..space])
+        .trim_end()
+        .to_owned()
 }
 
 /// Scene lengths summing to `total` (which is ≥ `weights.len()`), each ≥ 1,

@@ -713,7 +713,10 @@ async fn veo_operation_that_never_finishes_times_out() {
     assert!(started.elapsed() < Duration::from_secs(2));
     let polls = requests(&server).await.len() - 1;
     assert!(polls >= 5, "polled every 10 ms: {polls}");
-    assert_eq!(provider.guards().veo.breaker().stats().calls, 1);
+    // The submit succeeded; the generation that never finished counts as a
+    // failure of the service (polls themselves hold no breaker slot).
+    let stats = provider.guards().veo.breaker().stats();
+    assert_eq!((stats.calls, stats.failures), (2, 1));
 }
 
 // -------------------------------------------------------------- breaker
@@ -771,4 +774,30 @@ fn secrets_stay_out_of_debug_output() {
     assert!(!debug.contains(API_KEY), "{debug}");
     assert!(debug.contains("***"));
     assert_eq!(provider.flavor(), "gemini");
+}
+
+#[tokio::test]
+async fn a_timed_out_veo_submit_is_not_sent_again() {
+    // The submit is not idempotent: a timed-out one may have started a
+    // billed generation, so the scene falls back instead of submitting twice.
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "POST",
+        VEO_PATH,
+        ok(operation(false)).set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    let provider = provider_with(config(&server), guards());
+    let error = provider
+        .clip(&scene(), AspectRatio::Landscape)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        MediaError::Timeout {
+            service: Service::Veo
+        }
+    );
+    assert_eq!(requests(&server).await.len(), 1, "submitted once");
 }

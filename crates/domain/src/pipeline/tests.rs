@@ -788,3 +788,25 @@ fn the_future_is_send() {
     let future = pipeline.run("x", &spec, &NoProgress);
     assert_send(&future);
 }
+
+#[test]
+fn overlong_texts_are_cut_at_a_word_within_the_limits() {
+    let word = "narration ";
+    let long = word.repeat(1000); // 10,000 bytes
+    let board = Storyboard {
+        title: "T".into(),
+        scenes: vec![Scene {
+            index: 1,
+            narration: long.clone(),
+            visual_prompt: format!("é{}", "x".repeat(5000)), // no space at all
+            duration_seconds: 10,
+        }],
+    };
+    let out = normalize_storyboard(board, &spec(10, "neutral")).unwrap();
+    let scene = &out.scenes[0];
+    assert!(scene.narration.len() <= crate::media::MAX_NARRATION_BYTES);
+    assert!(long.starts_with(&scene.narration));
+    assert!(scene.narration.ends_with("narration"), "cut at a word");
+    assert!(scene.visual_prompt.len() <= crate::media::MAX_VISUAL_PROMPT_BYTES);
+    assert!(scene.visual_prompt.starts_with('é'));
+}

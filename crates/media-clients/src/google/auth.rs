@@ -273,12 +273,15 @@ impl TokenSource {
                 reason: "token endpoint: no access_token in the answer".into(),
             }));
         }
+        // Google's tokens live an hour; a larger (or absurd) figure is
+        // capped rather than trusted (and cannot overflow the instant).
         let lifetime = Duration::from_secs(
             json.get("expires_in")
                 .and_then(Value::as_u64)
-                .unwrap_or(ASSERTION_LIFETIME_SECS),
+                .unwrap_or(ASSERTION_LIFETIME_SECS)
+                .min(ASSERTION_LIFETIME_SECS),
         );
-        let expires_at = started + lifetime;
+        let expires_at = started.checked_add(lifetime).unwrap_or(started);
         Ok(CachedToken {
             token: Secret::new(token),
             refresh_at: expires_at.checked_sub(self.margin).unwrap_or(started),

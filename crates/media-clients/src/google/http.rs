@@ -103,15 +103,37 @@ impl Http {
         Err(unusable("too many redirects"))
     }
 
-    async fn body_of(&self, response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+    async fn body_of(&self, mut response: reqwest::Response) -> Result<Vec<u8>, Failure> {
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
+        // Read in chunks up to a cap: an answer is never buffered without
+        // bound (a clip or base64 media is tens of MB at most; an error
+        // body is small).
+        let cap = if status.is_success() {
+            MAX_ANSWER_BYTES
+        } else {
+            MAX_ERROR_BYTES
+        };
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| transport_failure(self.service, &e))?;
+            .map_err(|e| transport_failure(self.service, &e))?
+        {
+            if body.len() + chunk.len() > cap {
+                if !status.is_success() {
+                    // Classify on what was read: the status decides most.
+                    break;
+                }
+                return Err(Failure::permanent(bad_response(
+                    self.service,
+                    format!("the answer is larger than {cap} bytes"),
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
         if status.is_success() {
-            Ok(body.to_vec())
+            Ok(body)
         } else {
             Err(classify_status(self.service, status, &headers, &body))
         }
@@ -125,6 +147,12 @@ impl Http {
             .map_err(|_| Failure::permanent(bad_response(self.service, "the answer is not JSON")))
     }
 }
+
+/// The largest successful answer read (a Veo clip, base64 images or audio
+/// in JSON): 256 MB.
+const MAX_ANSWER_BYTES: usize = 256 << 20;
+/// The most of an error body read: 64 KB.
+const MAX_ERROR_BYTES: usize = 64 << 10;
 
 /// `BadResponse` of `service`.
 pub(crate) fn bad_response(service: Service, reason: impl Into<String>) -> MediaError {
@@ -237,7 +265,11 @@ impl RpcStatus {
                 Value::Object(_) => {
                     let secs = d.get("seconds").and_then(json_u64).unwrap_or(0);
                     let nanos = d.get("nanos").and_then(json_u64).unwrap_or(0);
-                    Some(Duration::from_secs(secs) + Duration::from_nanos(nanos))
+                    // A huge value is simply "too long" (never waited for),
+                    // never an overflow.
+                    Duration::from_secs(secs)
+                        .checked_add(Duration::from_nanos(nanos))
+                        .or(Some(Duration::MAX))
                 }
                 _ => None,
             })
@@ -542,6 +574,16 @@ mod tests {
         let info = json!([{"@type": ERROR_INFO, "reason": "RATE_LIMIT_EXCEEDED",
             "metadata": {"quota_limit": "Gemini25ProRequestsPerDay"}}]);
         assert!(classify(429, &too_many("Quota exceeded for quota metric", &info)).permanent);
+
+        // An absurd proto-form delay is "too long", never an overflow panic.
+        let huge = json!([{"@type": RETRY_INFO,
+            "retryDelay": {"seconds": "18446744073709551615", "nanos": 999_999_999}}]);
+        let f = classify(429, &too_many("Please try again later.", &huge));
+        assert_eq!(f.retry_after, Some(Duration::MAX));
+        assert_eq!(
+            crate::resilience::Backoff::default().delay(1, 0.5, f.retry_after),
+            None
+        );
 
         // Capacity: retried.
         for message in [

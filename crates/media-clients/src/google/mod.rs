@@ -220,6 +220,8 @@ impl GoogleProvider {
         }
         let base = match &config.vertex_base_url {
             Some(base) => base_url(base)?,
+            // The global location has no regional prefix.
+            None if target.location == "global" => "https://aiplatform.googleapis.com".to_owned(),
             None => format!("https://{}-aiplatform.googleapis.com", target.location),
         };
         let api = Api::Vertex {
@@ -303,7 +305,13 @@ impl GoogleProvider {
     /// Sends `request` for `service` with credentials; the JSON answer or
     /// the classified failure.
     async fn send_json(&self, service: Service, request: RequestBuilder) -> Result<Value, Failure> {
-        let request = self.auth.apply(request, service).await?;
+        // A failing token endpoint is not the service's failure: retried,
+        // but not held against the service's breaker.
+        let request = self
+            .auth
+            .apply(request, service)
+            .await
+            .map_err(Failure::elsewhere)?;
         self.clients.of(service).send_json(request).await
     }
 

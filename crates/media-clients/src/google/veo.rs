@@ -219,7 +219,16 @@ pub(super) async fn clip(
         "parameters": parameters
     });
     let submit = guard.run(|_| async {
-        let op = p.post_json(Service::Veo, &url, &body).await?;
+        let op = p
+            .post_json(Service::Veo, &url, &body)
+            .await
+            .map_err(|failure| match failure.error {
+                // The submit is not idempotent: a timed-out one may have
+                // started a (billed) generation, so it is not sent again;
+                // the scene falls back instead.
+                MediaError::Timeout { .. } => Failure::permanent(failure.error),
+                _ => failure,
+            })?;
         let name = operation_name(&op).map_err(Failure::permanent)?;
         Ok((name, op))
     });
@@ -229,14 +238,20 @@ pub(super) async fn clip(
     while !is_done(&op) {
         let now = Instant::now();
         if now >= deadline {
+            // Accepted but never finished: the service is unwell.
+            record_final(guard, Outcome::Failed);
             return Err(TIMEOUT);
         }
         tokio::time::sleep(p.config.veo_poll_interval.min(deadline - now)).await;
         if Instant::now() >= deadline {
+            record_final(guard, Outcome::Failed);
             return Err(TIMEOUT);
         }
         match timeout_at(deadline, p.poll_operation(&name)).await {
-            Err(_) => return Err(TIMEOUT),
+            Err(_) => {
+                record_final(guard, Outcome::Failed);
+                return Err(TIMEOUT);
+            }
             Ok(Ok(next)) => {
                 poll_failures = 0;
                 op = next;

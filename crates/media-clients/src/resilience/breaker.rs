@@ -189,12 +189,17 @@ enum Phase {
         level: u32,
         admitted: u32,
         passed: u32,
+        /// Which half-open period this is: a trial admitted in an earlier
+        /// one that ends now is stale and counts nowhere.
+        period: u64,
     },
 }
 
 #[derive(Debug)]
 struct Inner {
     phase: Phase,
+    /// Half-open periods so far.
+    periods: u64,
     buckets: [Bucket; BUCKETS],
     stats: BreakerStats,
 }
@@ -226,7 +231,8 @@ impl fmt::Debug for CircuitBreaker {
 #[must_use = "record the call's outcome with Permit::record"]
 pub struct Permit<'a> {
     breaker: &'a CircuitBreaker,
-    trial: bool,
+    /// The half-open period this trial belongs to (`None`: not a trial).
+    trial: Option<u64>,
     started: Duration,
     recorded: bool,
 }
@@ -243,9 +249,13 @@ impl Permit<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if self.trial && !self.recorded {
+        if let (Some(trial), false) = (self.trial, self.recorded) {
             let mut inner = self.breaker.lock();
-            if let Phase::HalfOpen { admitted, .. } = &mut inner.phase {
+            if let Phase::HalfOpen {
+                admitted, period, ..
+            } = &mut inner.phase
+                && *period == trial
+            {
                 *admitted = admitted.saturating_sub(1);
             }
         }
@@ -264,6 +274,7 @@ impl CircuitBreaker {
             on_transition: None,
             inner: Mutex::new(Inner {
                 phase: Phase::Closed,
+                periods: 0,
                 buckets: [Bucket::default(); BUCKETS],
                 stats: BreakerStats::default(),
             }),
@@ -332,20 +343,24 @@ impl CircuitBreaker {
             if let Phase::Open { until, level } = inner.phase
                 && now >= until
             {
+                inner.periods += 1;
                 inner.phase = Phase::HalfOpen {
                     level,
                     admitted: 0,
                     passed: 0,
+                    period: inner.periods,
                 };
                 transition = Some((BreakerState::Open, BreakerState::HalfOpen));
             }
             let trial = match &mut inner.phase {
-                Phase::Closed => Ok(false),
+                Phase::Closed => Ok(None),
                 Phase::Open { .. } => Err(()),
-                Phase::HalfOpen { admitted, .. } => {
+                Phase::HalfOpen {
+                    admitted, period, ..
+                } => {
                     if *admitted < self.config.half_open_trials.max(1) {
                         *admitted += 1;
-                        Ok(true)
+                        Ok(Some(*period))
                     } else {
                         Err(())
                     }
@@ -377,7 +392,7 @@ impl CircuitBreaker {
         }
     }
 
-    fn record(&self, trial: bool, outcome: Outcome, elapsed: Duration) {
+    fn record(&self, trial: Option<u64>, outcome: Outcome, elapsed: Duration) {
         let now = self.clock.elapsed();
         let slow = outcome == Outcome::Good && elapsed >= self.config.slow_call;
         let bad = outcome == Outcome::Failed || slow;
@@ -403,8 +418,9 @@ impl CircuitBreaker {
                 Phase::HalfOpen {
                     level,
                     ref mut passed,
+                    period,
                     ..
-                } if trial => {
+                } if trial == Some(period) => {
                     if bad {
                         self.open(&mut inner, now, level.saturating_add(1));
                         transition = Some((BreakerState::HalfOpen, BreakerState::Open));
@@ -417,8 +433,9 @@ impl CircuitBreaker {
                         }
                     }
                 }
-                // A call admitted before the circuit opened, ending now:
-                // its outcome is stale.
+                // A call admitted before the circuit opened (or in an
+                // earlier half-open period), ending now: its outcome is
+                // stale.
                 Phase::HalfOpen { .. } | Phase::Open { .. } => {}
             }
         }
@@ -614,6 +631,29 @@ mod tests {
                 .count(),
             6
         );
+    }
+
+    #[test]
+    fn a_trial_from_an_earlier_half_open_period_counts_nowhere() {
+        let clock = ManualClock::default();
+        let b = breaker(&clock);
+        calls(&b, Outcome::Failed, 10);
+        clock.advance(Duration::from_secs(30));
+        let slow_trial = b.acquire().unwrap();
+        b.acquire().unwrap().record(Outcome::Failed); // reopens, level 1
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        let fresh: Vec<_> = (0..3).map(|_| b.acquire().unwrap()).collect();
+        // The old trial ends now: it neither passes a new trial nor frees a
+        // new slot.
+        slow_trial.record(Outcome::Good);
+        assert!(b.acquire().is_err(), "still only 3 trials at once");
+        let mut fresh = fresh.into_iter();
+        fresh.next().unwrap().record(Outcome::Good);
+        fresh.next().unwrap().record(Outcome::Good);
+        assert_eq!(b.state(), BreakerState::HalfOpen, "2 fresh passes of 3");
+        fresh.next().unwrap().record(Outcome::Good);
+        assert_eq!(b.state(), BreakerState::Closed);
     }
 
     #[test]

@@ -126,11 +126,17 @@ impl ServiceGuard {
                 }
                 Err(failure) => failure,
             };
-            permit.record(if failure.permanent {
-                Outcome::Good
+            if failure.elsewhere {
+                // Not the service's doing: counted nowhere (a trial slot is
+                // given back).
+                drop(permit);
             } else {
-                Outcome::of_error(&failure.error)
-            });
+                permit.record(if failure.permanent {
+                    Outcome::Good
+                } else {
+                    Outcome::of_error(&failure.error)
+                });
+            }
             let delay = (failure.may_retry() && number < self.backoff.max_attempts.max(1))
                 .then(|| {
                     self.backoff
@@ -334,6 +340,22 @@ mod tests {
         assert_eq!(g.breaker().stats().failures, 0);
         assert_eq!(run(&g, vec![Err(long), Ok(1)]).calls, 1, "too long a wait");
         assert!(slept.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn failures_elsewhere_are_retried_but_not_counted() {
+        let clock = ManualClock::default();
+        let slept = Arc::new(Mutex::new(Vec::new()));
+        let g = guard(&clock, &slept);
+        for _ in 0..10 {
+            let run = run(
+                &g,
+                vec![Err(down().elsewhere()), Err(down().elsewhere()), Ok(1)],
+            );
+            assert_eq!((run.result.unwrap(), run.calls), (1, 3));
+        }
+        assert_eq!(g.state(), BreakerState::Closed);
+        assert_eq!(g.breaker().stats().failures, 0);
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct Failure {
     /// Never retried (a 4xx other than 408 / 429, exhausted quota, a safety
     /// block), whatever the catalog says of its code.
     pub permanent: bool,
+    /// The failure is not the service's (e.g. the OAuth token endpoint
+    /// failed before the service was called): its breaker does not count
+    /// the attempt at all.
+    pub elsewhere: bool,
 }
 
 impl Failure {
@@ -28,6 +32,7 @@ impl Failure {
             error,
             retry_after: None,
             permanent: false,
+            elsewhere: false,
         }
     }
 
@@ -38,7 +43,16 @@ impl Failure {
             error,
             retry_after: None,
             permanent: true,
+            elsewhere: false,
         }
+    }
+
+    /// Marks the failure as not the service's: the breaker ignores the
+    /// attempt (retries still apply).
+    #[must_use]
+    pub fn elsewhere(mut self) -> Self {
+        self.elsewhere = true;
+        self
     }
 
     /// The wait the server asked for.
