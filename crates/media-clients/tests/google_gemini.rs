@@ -801,3 +801,91 @@ async fn a_timed_out_veo_submit_is_not_sent_again() {
     );
     assert_eq!(requests(&server).await.len(), 1, "submitted once");
 }
+
+/// Calls the media service behind `at` once (image, Veo submit or TTS).
+async fn call_media(provider: &GoogleProvider, at: &str) -> Result<(), MediaError> {
+    let language = Language::parse("en").unwrap();
+    match at {
+        IMAGEN_PATH => provider
+            .still(&scene(), AspectRatio::Landscape)
+            .await
+            .map(drop),
+        VEO_PATH => provider
+            .clip(&scene(), AspectRatio::Landscape)
+            .await
+            .map(drop),
+        _ => provider
+            .narrate(&scene(), Voice::Neutral, &language)
+            .await
+            .map(drop),
+    }
+}
+
+#[tokio::test]
+async fn every_media_service_retries_capacity_stops_on_quota_and_retries_5xx() {
+    for (at, unavailable) in [
+        (IMAGEN_PATH, "MEDIA_002"),
+        (VEO_PATH, "MEDIA_001"),
+        (TTS_PATH, "MEDIA_003"),
+    ] {
+        // 429 with RetryInfo: retried after the server's delay, then the
+        // failure of the next call decides (a 503 here, so the service's
+        // unavailable code after max_attempts).
+        let server = MockServer::start().await;
+        mount_first(
+            &server,
+            "POST",
+            at,
+            1,
+            ResponseTemplate::new(429).set_body_json(rate_limited("0.05s")),
+        )
+        .await;
+        mount(
+            &server,
+            "POST",
+            at,
+            ResponseTemplate::new(503).set_body_json(overloaded()),
+        )
+        .await;
+        let (guards, slept) = recording_guards();
+        let retrying = provider_with(config(&server), guards);
+        let error = call_media(&retrying, at).await.unwrap_err();
+        assert_eq!(code(&error), unavailable, "{at}");
+        assert_eq!(requests(&server).await.len(), 3, "{at}: max_attempts");
+        assert_eq!(
+            slept.lock().unwrap().first(),
+            Some(&Duration::from_millis(50)),
+            "{at}: RetryInfo honoured"
+        );
+
+        // Exhausted quota: one request, MEDIA_004, final, breaker closed.
+        let server = MockServer::start().await;
+        mount(
+            &server,
+            "POST",
+            at,
+            ResponseTemplate::new(429).set_body_json(quota_exhausted()),
+        )
+        .await;
+        let quota = provider(&server);
+        for _ in 0..12 {
+            let error = call_media(&quota, at).await.unwrap_err();
+            assert_eq!(code(&error), "MEDIA_004", "{at}");
+            assert!(!error.retryable(), "{at}: the job is not retried either");
+        }
+        assert_eq!(requests(&server).await.len(), 12, "{at}: never retried");
+        assert_eq!(
+            quota.guards().get(service_of(at)).state(),
+            BreakerState::Closed,
+            "{at}"
+        );
+    }
+}
+
+fn service_of(at: &str) -> Service {
+    match at {
+        IMAGEN_PATH => Service::Imagen,
+        VEO_PATH => Service::Veo,
+        _ => Service::Tts,
+    }
+}
