@@ -28,6 +28,9 @@ use super::fnv1a;
 
 /// The label on every picture of the local provider.
 pub const LABEL: &str = "ytvc local provider (offline placeholder)";
+/// The label of a title card: the last-resort visual of every provider
+/// (with a Google provider it stands in for a failed clip and still).
+pub const TITLE_CARD_LABEL: &str = "ytvc title card (no footage for this scene)";
 
 /// The most caption lines on a picture; longer narration ends with "…".
 pub const CAPTION_LINES: usize = 3;
@@ -366,7 +369,12 @@ impl Card<'_> {
         y += line_height(&scene_face);
         let label_face = face(&fonts.regular, LABEL_SIZE);
         let baseline = y as f32 + label_face.ascent().round();
-        canvas.text(&label_face, LABEL, MARGIN as f32, baseline, [225, 225, 225]);
+        let label = if self.title_card {
+            TITLE_CARD_LABEL
+        } else {
+            LABEL
+        };
+        canvas.text(&label_face, label, MARGIN as f32, baseline, [225, 225, 225]);
         let heading_top = y + line_height(&label_face) + MARGIN / 2;
 
         // Bottom: the caption band (a progress bar may use its last rows).
@@ -676,6 +684,7 @@ mod tests {
         let (w, _) = frame_size(AspectRatio::Portrait);
         let face = regular(LABEL_SIZE);
         assert!(text_width(&face, LABEL) <= (w - 2 * MARGIN) as f32);
+        assert!(text_width(&face, TITLE_CARD_LABEL) <= (w - 2 * MARGIN) as f32);
     }
 
     #[test]

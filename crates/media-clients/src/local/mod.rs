@@ -1,7 +1,9 @@
 //! The offline `local` provider: every media port, deterministic, no
 //! network, no credentials, real files. It exists so the product runs end to
-//! end anywhere; its pictures say so (every one carries the label
-//! "ytvc local provider (offline placeholder)", [`image::LABEL`]).
+//! end anywhere; its pictures say so (stills and clips carry the label
+//! "ytvc local provider (offline placeholder)", [`image::LABEL`]; title
+//! cards, which every provider uses as the last-resort visual, say
+//! [`image::TITLE_CARD_LABEL`]).
 //!
 //! | port | what it makes |
 //! |---|---|

@@ -168,12 +168,14 @@ pub struct ServiceGuards {
 }
 
 impl ServiceGuards {
-    /// The slow-call threshold of each service's breaker: LLM 30 s, Veo
+    /// The slow-call threshold of each service's breaker: LLM 45 s (a
+    /// thinking model writing a storyboard routinely takes 20–40 s), Veo
     /// 60 s (the submit call; polling is not timed), images 30 s, TTS 15 s.
     #[must_use]
     pub fn slow_call(service: Service) -> Duration {
         Duration::from_secs(match service {
-            Service::Llm | Service::Imagen => 30,
+            Service::Llm => 45,
+            Service::Imagen => 30,
             Service::Veo => 60,
             Service::Tts => 15,
         })
