@@ -473,7 +473,7 @@ impl fmt::Display for Service {
 /// | variant | `Llm` | `Veo` / `Imagen` / `Tts` |
 /// |---|---|---|
 /// | `Timeout` | `LLM_001` | `MEDIA_001` / `002` / `003` |
-/// | `CircuitOpen`, `Unavailable` | `LLM_002` | `MEDIA_001` / `002` / `003` |
+/// | `CircuitOpen`, `Unavailable`, `Rejected` | `LLM_002` | `MEDIA_001` / `002` / `003` |
 /// | `QuotaExhausted` | `LLM_002` | `MEDIA_004` |
 /// | `BadResponse`, `Refused` | `LLM_003`, `LLM_004` | `VIDEO_001` |
 ///
@@ -497,6 +497,17 @@ pub enum MediaError {
     /// The service failed (5xx, connection refused, retries exhausted).
     #[error("{service} unavailable: {reason}")]
     Unavailable {
+        /// Which service.
+        service: Service,
+        /// Why (for logs).
+        reason: String,
+    },
+    /// The service refused the request itself: a 4xx other than 408 / 429
+    /// (a bad key, an API not enabled for the project, an invalid
+    /// argument). Trying again will not help until someone changes the
+    /// configuration, so it is not retried.
+    #[error("{service} rejected the request: {reason}")]
+    Rejected {
         /// Which service.
         service: Service,
         /// Why (for logs).
@@ -545,7 +556,8 @@ impl MediaError {
             } => ErrorCode::LlmTimeout,
             MediaError::Timeout { service }
             | MediaError::CircuitOpen { service }
-            | MediaError::Unavailable { service, .. } => service.unavailable_code(),
+            | MediaError::Unavailable { service, .. }
+            | MediaError::Rejected { service, .. } => service.unavailable_code(),
             MediaError::QuotaExhausted {
                 service: Service::Llm,
             } => ErrorCode::LlmUnavailable,
@@ -567,13 +579,17 @@ impl MediaError {
 
     /// Whether running again soon may help, which decides whether the job
     /// queue retries the video: the catalog's flag for [`code`](Self::code),
-    /// except for `QuotaExhausted`. A provider quota that is used up (a
-    /// daily one, typically) will not come back within the job's retries,
-    /// so the video fails at once instead of spending them (the client may
-    /// still retry later, as the catalog says).
+    /// except for `QuotaExhausted` and `Rejected`. A provider quota that is
+    /// used up (a daily one, typically) or a request the service rejects
+    /// (bad key, API not enabled) will not change within the job's
+    /// retries, so the video fails at once instead of spending them (the
+    /// client may still retry later, as the catalog says).
     #[must_use]
     pub fn retryable(&self) -> bool {
-        !matches!(self, MediaError::QuotaExhausted { .. }) && self.code().retryable()
+        !matches!(
+            self,
+            MediaError::QuotaExhausted { .. } | MediaError::Rejected { .. }
+        ) && self.code().retryable()
     }
 
     /// Whether the pipeline falls back to the next visual source after this
@@ -946,11 +962,22 @@ mod tests {
                 true,
             ),
             (MediaError::AssemblyFailed(s()), C::AssemblyFailed, false),
+            (
+                MediaError::Rejected {
+                    service: Service::Tts,
+                    reason: s(),
+                },
+                C::TtsUnavailable,
+                false,
+            ),
         ];
         for (error, code, retryable) in cases {
             assert_eq!(error.code(), code, "{error}");
             assert_eq!(error.retryable(), retryable, "{error}");
-            if !matches!(error, MediaError::QuotaExhausted { .. }) {
+            if !matches!(
+                error,
+                MediaError::QuotaExhausted { .. } | MediaError::Rejected { .. }
+            ) {
                 assert_eq!(error.retryable(), code.retryable());
             }
         }

@@ -416,7 +416,10 @@ pub(crate) fn classify_status(
         400 | 403 if rpc.is_safety_block() => {
             Failure::permanent(refused(service, rpc.reason(&prefix)))
         }
-        400..=499 => Failure::permanent(unavailable(service, rpc.reason(&prefix))),
+        400..=499 => Failure::permanent(MediaError::Rejected {
+            service,
+            reason: rpc.reason(&prefix),
+        }),
         _ => Failure::permanent(bad_response(service, format!("unexpected {prefix}"))),
     }
 }
@@ -529,6 +532,27 @@ mod tests {
         );
         assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_rejected_request_is_final_for_the_call_and_the_job() {
+        let body = json!({"error": {"code": 403,
+            "message": "Cloud Text-to-Speech API has not been used in project 123 before or it is disabled.",
+            "status": "PERMISSION_DENIED"}});
+        let f = classify_status(
+            Service::Tts,
+            StatusCode::FORBIDDEN,
+            &HeaderMap::new(),
+            body.to_string().as_bytes(),
+        );
+        assert!(f.permanent && !f.may_retry());
+        assert!(
+            matches!(f.error, MediaError::Rejected { .. }),
+            "{:?}",
+            f.error
+        );
+        assert_eq!(f.error.code().as_str(), "MEDIA_003");
+        assert!(!f.error.retryable(), "the job is not retried either");
     }
 
     #[test]
