@@ -633,7 +633,7 @@ mod tests {
             400,
             &json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}}),
         );
-        assert!(f.permanent && matches!(f.error, MediaError::Unavailable { .. }));
+        assert!(f.permanent && matches!(f.error, MediaError::Rejected { .. }));
         let f = classify(
             400,
             &json!({"error": {"code": 400, "message": "Image generation failed with the following error: The prompt could not be submitted. This prompt contains sensitive words that violate Google's Responsible AI practices.", "status": "INVALID_ARGUMENT"}}),
