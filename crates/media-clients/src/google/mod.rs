@@ -36,12 +36,13 @@
 //!
 //! | answer | error | retried | breaker |
 //! |---|---|---|---|
-//! | connect or total timeout, 408, 504 | `Timeout` | yes | failure |
+//! | connect or total timeout, 408, 504 | `Timeout` | yes (not a Veo submit: it may have started a billed generation) | failure |
 //! | connection error, 5xx | `Unavailable` | yes, honouring `Retry-After` / `RetryInfo` | failure |
 //! | 429 capacity (see below) | `Unavailable` | yes, honouring `RetryInfo` / `Retry-After` | failure |
-//! | 429 quota exhausted (see below) | `QuotaExhausted` (`LLM_002` / `MEDIA_004`) | never | not counted |
+//! | 429 quota exhausted (see below) | `QuotaExhausted` (`LLM_002` / `MEDIA_004`; the job is not retried either) | never | not counted |
 //! | 400 / 403 whose message names the safety filters | `Refused` | never | not counted |
-//! | any other 4xx (bad key, permission, bad request) | `Unavailable` | never | not counted |
+//! | any other 4xx (bad key, permission, API not enabled, bad request) | `Rejected` (`LLM_002` / `MEDIA_00x`; the job is not retried either) | never | not counted |
+//! | the OAuth token endpoint fails (Vertex) | as above, for the service being called | as above | not counted (not the service's failure) |
 //! | 2xx that is not JSON, or lacks the expected fields | `BadResponse` (`LLM_003` after the repair / `VIDEO_001`) | never | not counted |
 //! | LLM: `promptFeedback.blockReason`, `finishReason` `SAFETY` / `PROHIBITED_CONTENT` / `BLOCKLIST` / `SPII`, or `{"refused": true}` | `Refused` (`LLM_004`) | never | not counted |
 //! | Imagen: no prediction, or `raiFilteredReason`; Gemini image: a safety `finishReason` | `Refused` (`VIDEO_001`) | never | not counted |
