@@ -5,6 +5,7 @@ mod memory;
 mod policy;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod table;
 mod time;
 mod window;
 

@@ -27,6 +27,16 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// Counters of an empty table slot (never decided on).
+    pub(crate) const EMPTY: Window = Window {
+        head_start: 0,
+        window_ms: 0,
+        total: 0,
+        buckets: 0,
+        head: 0,
+        counts: [0; RING],
+    };
+
     pub(crate) fn new(policy: &Policy) -> Self {
         Self {
             head_start: 0,
