@@ -34,6 +34,53 @@ pub struct TestApp {
     _data_dir: tempfile::TempDir,
 }
 
+/// The server's log, one JSON object per line, kept in memory.
+#[derive(Clone, Default)]
+pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// Everything logged so far.
+    #[must_use]
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log lock")).into_owned()
+    }
+
+    /// Every line logged so far, parsed (panics on a line that is not JSON).
+    #[must_use]
+    pub fn lines(&self) -> Vec<Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// The `request` line of the request with id `request_id`, waiting up to
+    /// 5 s for it (the line is written once the response is on its way).
+    pub async fn request_line(&self, request_id: &str) -> Value {
+        for _ in 0..500 {
+            if let Some(l) = self
+                .lines()
+                .into_iter()
+                .find(|l| l["msg"] == "request" && l["request_id"] == request_id)
+            {
+                return l;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no request line for {request_id}:\n{}", self.text());
+    }
+}
+
 /// A thin wrapper so the harness does not depend on actix-web directly.
 mod actix_web_handle {
     /// Stops the server when the test ends.
@@ -122,6 +169,25 @@ impl TestApp {
     /// # Panics
     /// When the server cannot start.
     pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        Self::spawn_logging(db, tweak, None).await
+    }
+
+    /// [`spawn_with`](Self::spawn_with), with the server's JSON log lines
+    /// captured in the returned [`LogCapture`].
+    pub async fn spawn_captured(
+        db: Db,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Option<(Self, LogCapture)> {
+        let capture = LogCapture::default();
+        let app = Self::spawn_logging(db, tweak, Some(capture.clone())).await?;
+        Some((app, capture))
+    }
+
+    async fn spawn_logging(
+        db: Db,
+        tweak: impl FnOnce(&mut Config),
+        capture: Option<LogCapture>,
+    ) -> Option<Self> {
         let test_db = match db {
             Db::Sqlite => TestDb::sqlite(),
             Db::Postgres => TestDb::postgres()?,
@@ -139,7 +205,9 @@ impl TestApp {
         config.worker_poll = Duration::from_millis(20);
         config.shutdown_timeout = Duration::from_secs(1);
         tweak(&mut config);
-        let log = if std::env::var_os("YTVC_TEST_LOG").is_some() {
+        let log = if let Some(capture) = capture {
+            ytvc_server::telemetry::json_logger_into(capture, config.log_level)
+        } else if std::env::var_os("YTVC_TEST_LOG").is_some() {
             ytvc_server::telemetry::logger(config.log_format, config.log_level)
         } else {
             ytvc_server::telemetry::discard()

@@ -211,3 +211,86 @@ async fn metrics_are_prometheus_text() {
     assert!(r.text.contains("ytvc_db_pool_connections{state=\"open\"}"));
     assert!(r.text.contains("ytvc_rate_limit_degraded_total 0"));
 }
+
+/// One structured line per request (request id, method, route, status,
+/// latency, user, code), and no password, token or signing secret anywhere
+/// in the log.
+#[tokio::test]
+async fn every_request_is_logged_as_one_json_line_without_secrets() {
+    let (app, log) = TestApp::spawn_captured(ytvc_e2e::Db::Sqlite, |c| {
+        c.jwt_secret = Some(ytvc_server::config::Secret::new(
+            "log-test-signing-secret-0123456789abcdef".to_owned(),
+        ));
+    })
+    .await
+    .expect("sqlite");
+    let (user_id, access, refresh) = app.user("logged@example.com").await;
+
+    let me = app
+        .send(
+            app.build(reqwest::Method::GET, "/v1/auth/me")
+                .bearer_auth(&access)
+                .header("X-Request-Id", "log-ok-1"),
+        )
+        .await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    let line = log.request_line("log-ok-1").await;
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["route"], "/v1/auth/me");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["user_id"], user_id.as_str());
+    assert!(line["code"].is_null(), "{line}");
+    assert!(
+        line["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
+    assert_eq!(line["service"], "ytvc");
+    assert!(line["ts"].is_string(), "{line}");
+
+    let short = app
+        .send(
+            app.build(reqwest::Method::POST, "/v1/videos")
+                .bearer_auth(&access)
+                .header("X-Request-Id", "log-bad-2")
+                .json(&json!({"prompt": "short"})),
+        )
+        .await;
+    short.assert_error("VAL_002");
+    let line = log.request_line("log-bad-2").await;
+    assert_eq!(line["route"], "/v1/videos");
+    assert_eq!(line["status"], 422);
+    assert_eq!(line["code"], "VAL_002");
+    assert_eq!(line["user_id"], user_id.as_str());
+
+    let wrong = app
+        .send(
+            app.build(reqwest::Method::POST, "/v1/auth/login")
+                .header("X-Request-Id", "log-401-3")
+                .json(
+                    &json!({"email": "logged@example.com", "password": "not the password at all"}),
+                ),
+        )
+        .await;
+    wrong.assert_error("AUTH_004");
+    let line = log.request_line("log-401-3").await;
+    assert_eq!(
+        (line["status"].as_u64(), line["code"].as_str()),
+        (Some(401), Some("AUTH_004"))
+    );
+
+    let text = log.text();
+    for secret in [
+        ytvc_e2e::PASSWORD,
+        "not the password at all",
+        access.as_str(),
+        refresh.as_str(),
+        "log-test-signing-secret-0123456789abcdef",
+    ] {
+        assert!(!text.contains(secret), "the log holds a secret");
+    }
+    // Every line is JSON with the default keys.
+    for l in log.lines() {
+        assert!(l["msg"].is_string() && l["level"].is_string(), "{l}");
+    }
+}

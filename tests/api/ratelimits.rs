@@ -90,3 +90,153 @@ fn ytvc_rate_limit_now(app: &TestApp) -> i64 {
     use ytvc_quota::Clock as _;
     app.clock.now().timestamp_millis()
 }
+
+/// A TCP relay to Redis that can stall: while stalled it stops moving bytes
+/// both ways (connections stay open, nothing is lost), like a Redis that has
+/// stopped answering; resumed, everything queued flows on in order.
+struct StallingRelay {
+    url: String,
+    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StallingRelay {
+    async fn start(upstream: &str) -> Self {
+        let upstream = upstream
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let stalled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stalled.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(Self::pump(cr, sw, flag.clone()));
+                tokio::spawn(Self::pump(sr, cw, flag.clone()));
+            }
+        });
+        Self { url, stalled, task }
+    }
+
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            while stalled.load(std::sync::atomic::Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    while stalled.load(std::sync::atomic::Ordering::Acquire) {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    if to.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn stall(&self, on: bool) {
+        self.stalled.store(on, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Drop for StallingRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Redis stops answering mid-flight: the general API limit fails open, the
+/// video limit falls back to a local limiter, every request is answered
+/// promptly, readiness says Redis is down (503 INTERNAL_002) and the metric
+/// counts the degraded decisions; once Redis answers again all is back.
+#[tokio::test]
+async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
+    let Ok(redis) = std::env::var("YTVC_TEST_REDIS_URL") else {
+        eprintln!("skipped: YTVC_TEST_REDIS_URL is not set");
+        return;
+    };
+    let relay = StallingRelay::start(&redis).await;
+    let url = relay.url.clone();
+    let app = TestApp::spawn_with(ytvc_e2e::Db::Sqlite, |c| {
+        c.redis_url = Some(ytvc_server::config::Secret::new(url));
+    })
+    .await
+    .expect("sqlite");
+    // Unique per run: the shared Redis keeps counters across test runs.
+    let email = format!(
+        "stall-{}@example.com",
+        chrono::Utc::now().timestamp_micros()
+    );
+    let (_, token, _) = app.user(&email).await;
+    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("x-ratelimit-remaining"), "99");
+    assert_eq!(app.get("/health/ready").await.status, 200);
+
+    relay.stall(true);
+    let started = std::time::Instant::now();
+    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
+    assert_eq!(me.status, 200, "fail-open: {}", me.text);
+    let video = app
+        .authed(
+            "POST",
+            "/v1/videos",
+            &token,
+            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
+        )
+        .await;
+    assert_eq!(video.status, 202, "local fallback: {}", video.text);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered within the limiter's timeouts, not hung: {:?}",
+        started.elapsed()
+    );
+    let ready = app.get("/health/ready").await;
+    let err = ready.assert_error("INTERNAL_002");
+    assert_eq!(ready.status, 503);
+    assert_eq!(err["details"]["components"]["redis"]["status"], "down");
+    assert_eq!(err["details"]["components"]["database"]["status"], "up");
+    let metrics = app.get("/metrics").await;
+    let degraded: u64 = metrics
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("ytvc_rate_limit_degraded_total "))
+        .expect("degraded counter")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(degraded >= 2, "api + video (+ the ip checks): {degraded}");
+
+    relay.stall(false);
+    let mut back = false;
+    for _ in 0..100 {
+        if app.get("/health/ready").await.status == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(back, "readiness recovers once Redis answers");
+    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Counted in Redis again. The checks sent while Redis stalled reached it
+    // once it resumed and were counted then (a timed-out check is never
+    // undone): 2 calls before and after, plus up to 2 stalled API checks.
+    let remaining: u32 = r.header("x-ratelimit-remaining").parse().unwrap();
+    assert!((96..=98).contains(&remaining), "remaining {remaining}");
+}

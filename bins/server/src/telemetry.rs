@@ -28,6 +28,24 @@ pub fn logger(format: LogFormat, level: LogLevel) -> Logger {
     )
 }
 
+/// A JSON-lines logger writing synchronously into `out` (the same records and
+/// keys as [`logger`] in the JSON format), for embedding the server and for
+/// tests that read its logs.
+pub fn json_logger_into<W: std::io::Write + Send + 'static>(out: W, level: LogLevel) -> Logger {
+    let json = slog_json::Json::new(out)
+        .add_default_keys()
+        .set_newlines(true)
+        .build();
+    let drain = std::sync::Mutex::new(json)
+        .ignore_res()
+        .filter_level(level.0)
+        .fuse();
+    Logger::root(
+        drain,
+        o!("service" => "ytvc", "version" => env!("CARGO_PKG_VERSION")),
+    )
+}
+
 /// A logger that drops everything (tests).
 pub fn discard() -> Logger {
     Logger::root(slog::Discard, o!())
