@@ -1,6 +1,7 @@
 //! End-to-end tests of the HTTP API: one test binary, one module per area.
 
 mod auth;
+mod conformance;
 mod foundation;
 mod media;
 mod pipeline;

@@ -266,15 +266,28 @@ pub async fn refresh(
 #[post("/v1/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    who: ApiUser,
-    body: Option<web::Json<LogoutRequest>>,
+    req: HttpRequest,
+    authed: Authed<web::Bytes>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: body } = authed;
+    // No body at all is a logout of this session only; a body must be the
+    // JSON object the endpoint documents.
+    let refresh_token = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let ct = req.content_type().to_ascii_lowercase();
+        let json = ct == "application/json" || ct.ends_with("+json");
+        if !json {
+            return Err(ApiError::new(ErrorCode::MalformedRequest)
+                .message("Content-Type must be application/json")
+                .details(json!({ "expected_content_type": "application/json" })));
+        }
+        serde_json::from_slice::<LogoutRequest>(&body)
+            .map_err(|e| super::error::deserialize_error(&e))?
+            .refresh_token
+    };
     let auth = state.auth.clone();
     let claims = who.claims.clone();
-    let refresh_token = body
-        .map(|b| b.into_inner())
-        .unwrap_or_default()
-        .refresh_token;
     blocking(move || {
         auth.logout(&claims, refresh_token.as_deref())
             .map_err(ApiError::from)
@@ -311,10 +324,10 @@ pub async fn me(who: ApiUser) -> HttpResponse {
 #[patch("/v1/admin/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
-    who: ApiUser,
     id: web::Path<String>,
-    body: web::Json<UserUpdate>,
+    authed: Authed<web::Json<UserUpdate>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: body } = authed;
     if who.user.role != Role::Admin {
         return Err(AuthError::Forbidden("admin role required").into());
     }
@@ -571,6 +584,40 @@ impl FromRequest for ApiUser {
                 user: who.user,
                 claims: who.claims,
             })
+        })
+    }
+}
+
+/// An [`ApiUser`] and `T` (a body or query extractor), with `T` extracted
+/// only once the caller is authenticated and counted: a request is answered
+/// in the order authenticate → rate limit → the rest, whatever else is wrong
+/// with it (a bad body from an unknown caller is AUTH_001, and a bad body
+/// from a known one still counts against its API limit).
+#[derive(Debug)]
+pub struct Authed<T> {
+    /// The caller.
+    pub who: ApiUser,
+    /// What `T` extracted.
+    pub data: T,
+}
+
+impl<T> FromRequest for Authed<T>
+where
+    T: FromRequest + 'static,
+    T::Error: Into<actix_web::Error>,
+{
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let who = ApiUser::from_request(&req, &mut Payload::None).await?;
+            let data = T::from_request(&req, &mut payload)
+                .await
+                .map_err(Into::into)?;
+            Ok(Self { who, data })
         })
     }
 }

@@ -122,16 +122,23 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
                 ),
             }
         }
-        Ok(Err(e)) => Component {
-            status: "down",
-            error: Some(e.to_string()),
-            info: None,
-        },
-        Err(e) => Component {
-            status: "down",
-            error: Some(e.to_string()),
-            info: None,
-        },
+        // The probe is public: the cause goes to the log, not the answer.
+        Ok(Err(e)) => {
+            slog::warn!(state.log, "readiness: database down"; "cause" => e.to_string());
+            Component {
+                status: "down",
+                error: Some("the database does not answer".into()),
+                info: None,
+            }
+        }
+        Err(e) => {
+            slog::warn!(state.log, "readiness: database check failed"; "cause" => e.to_string());
+            Component {
+                status: "down",
+                error: Some("the database check could not run".into()),
+                info: None,
+            }
+        }
     };
     components.insert("database".to_owned(), database);
     if let Some(stats) = &state.worker_stats {
@@ -161,7 +168,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         components.insert("worker".to_owned(), component);
     }
     if let Some(url) = &state.config.redis_url {
-        components.insert("redis".to_owned(), redis_component(url.expose()).await);
+        components.insert(
+            "redis".to_owned(),
+            redis_component(url.expose(), &state.log).await,
+        );
     }
     components.insert("media".to_owned(), media_component(&state.media));
     if components.values().any(|c| c.status == "down") {
@@ -189,7 +199,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 }
 
 /// Pings Redis with a short deadline (the readiness probe must answer fast).
-async fn redis_component(url: &str) -> Component {
+async fn redis_component(url: &str, log: &slog::Logger) -> Component {
     let ping = async {
         let client = redis::Client::open(url).map_err(|e| e.to_string())?;
         let mut conn = client
@@ -207,11 +217,14 @@ async fn redis_component(url: &str) -> Component {
             error: None,
             info: None,
         },
-        Ok(Err(e)) => Component {
-            status: "down",
-            error: Some(e),
-            info: None,
-        },
+        Ok(Err(e)) => {
+            slog::warn!(log, "readiness: Redis down"; "cause" => e);
+            Component {
+                status: "down",
+                error: Some("Redis does not answer".into()),
+                info: None,
+            }
+        }
         Err(_) => Component {
             status: "down",
             error: Some("timed out after 500 ms".into()),

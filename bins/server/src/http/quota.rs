@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use ytvc_error_codes::{ApiResponse, ErrorCode, format_timestamp};
 use ytvc_quota::{QuotaError, UserKey};
 
-use super::auth::{Authenticated, blocking};
+use super::auth::{Authenticated, blocking, record_limit};
 use super::error::ApiError;
 use crate::limits::LimitKind;
 use crate::state::AppState;
@@ -95,6 +95,7 @@ pub struct QuotaView {
     ))]
 #[get("/v1/quota")]
 pub async fn get_quota(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
@@ -132,6 +133,11 @@ pub async fn get_quota(
                     reset_at: a.decision.reset_at_rfc3339(),
                 },
             );
+            // Not counted, but like every /v1 answer it carries the API
+            // limit's headers (as they stand).
+            if kind == LimitKind::Api {
+                record_limit(&req, a);
+            }
         }
     }
     Ok(HttpResponse::Ok().json(ApiResponse::new(QuotaView {

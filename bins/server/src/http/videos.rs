@@ -18,7 +18,7 @@ use ytvc_domain::videos::{
 use ytvc_error_codes::{ApiResponse, ErrorCode, Page, format_timestamp};
 use ytvc_quota::QuotaStore as _;
 
-use super::auth::{ApiUser, blocking, record_limit};
+use super::auth::{ApiUser, Authed, blocking, record_limit};
 use super::error::ApiError;
 use super::quota::quota_error;
 use crate::limits::LimitKind;
@@ -317,6 +317,17 @@ pub struct ListParams {
     pub limit: Option<u32>,
 }
 
+/// Paging of the batch list (unknown parameters are refused with VAL_009,
+/// so a filter this list does not have is never silently ignored).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100 (default 20).
+    pub limit: Option<u32>,
+}
+
 /// Analytics range.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UsageParams {
@@ -381,18 +392,20 @@ fn prepare_error(e: PrepareError, now: DateTime<Utc>) -> ApiError {
 
 fn submit_error(
     e: SubmitError,
-    units: usize,
+    batch_units: Option<usize>,
     used_before: Option<u64>,
     now: DateTime<Utc>,
 ) -> ApiError {
     match e {
         // Items are reserved one by one inside one transaction: a refusal
-        // in a batch means the batch does not fit (nothing was kept).
+        // in a batch (of any size) means the batch does not fit (nothing
+        // was kept): QUOTA_003.
         SubmitError::Quota(ytvc_quota::QuotaError::Exhausted {
             limit,
             used,
             reset_at,
-        }) if units > 1 => {
+        }) if batch_units.is_some() => {
+            let units = batch_units.unwrap_or(1);
             let used = used_before.unwrap_or(used);
             let remaining = u64::from(limit).saturating_sub(used);
             quota_error(
@@ -508,13 +521,14 @@ async fn submit(
         });
     }
     let units = submission.videos.len();
+    let is_batch = submission.batch.is_some();
     let repo = state.videos.clone();
     let quota = state.quota.clone();
     blocking(move || {
         // For a batch, read the usage first so a refusal reports exact
         // figures; the reservations themselves are the transactional guard.
         let used_before = match submission.videos.first() {
-            Some(first) if units > 1 => quota
+            Some(first) if is_batch => quota
                 .store()
                 .usage(&first.reserve.user, first.reserve.cycle.start())
                 .ok()
@@ -522,7 +536,7 @@ async fn submit(
             _ => None,
         };
         repo.submit(&submission)
-            .map_err(|e| submit_error(e, units, used_before, now))
+            .map_err(|e| submit_error(e, is_batch.then_some(units), used_before, now))
     })
     .await?;
     Ok(HttpResponse::Accepted()
@@ -584,9 +598,9 @@ async fn admit(
 pub async fn create_video(
     req: HttpRequest,
     state: web::Data<AppState>,
-    who: ApiUser,
-    body: web::Json<Value>,
+    authed: Authed<web::Json<Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: body } = authed;
     let body = body.into_inner();
     let idem = match admit(
         &req,
@@ -625,9 +639,9 @@ pub async fn create_video(
 pub async fn create_batch(
     req: HttpRequest,
     state: web::Data<AppState>,
-    who: ApiUser,
-    body: web::Json<Value>,
+    authed: Authed<web::Json<Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: body } = authed;
     let body = body.into_inner();
     let idem = match admit(
         &req,
@@ -679,9 +693,9 @@ fn repo_error(e: ytvc_domain::repo::RepoError) -> ApiError {
 #[get("/v1/videos")]
 pub async fn list_videos(
     state: web::Data<AppState>,
-    who: ApiUser,
-    q: web::Query<ListParams>,
+    authed: Authed<web::Query<ListParams>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: q } = authed;
     let q = q.into_inner();
     let limit = page_limit(q.limit)?;
     let status = q
@@ -827,14 +841,17 @@ pub async fn get_artifact(
 }
 
 /// Lists the caller's batches, newest first.
-#[utoipa::path(get, path = "/v1/batches", tag = "batches", params(ListParams), security(("bearer" = [])),
-    responses((status = 200, description = "A page of batches", body = ApiResponse<Page<BatchView>>)))]
+#[utoipa::path(get, path = "/v1/batches", tag = "batches", params(PageParams), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of batches", body = ApiResponse<Page<BatchView>>),
+        (status = 400, description = "VAL_009: bad cursor or limit, or an unknown parameter", body = ytvc_error_codes::ErrorBody),
+    ))]
 #[get("/v1/batches")]
 pub async fn list_batches(
     state: web::Data<AppState>,
-    who: ApiUser,
-    q: web::Query<ListParams>,
+    authed: Authed<web::Query<PageParams>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: q } = authed;
     let q = q.into_inner();
     let limit = page_limit(q.limit)?;
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
@@ -953,9 +970,9 @@ pub async fn cancel_batch(
 #[get("/v1/analytics/usage")]
 pub async fn usage(
     state: web::Data<AppState>,
-    who: ApiUser,
-    q: web::Query<UsageParams>,
+    authed: Authed<web::Query<UsageParams>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Authed { who, data: q } = authed;
     let q = q.into_inner();
     let today = ytvc_quota::Clock::now(&state.clock).date_naive();
     let day = |s: &Option<String>, default: NaiveDate, what: &str| match s {
@@ -985,6 +1002,19 @@ pub async fn usage(
         .and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc())
         .ok_or_else(|| invalid_query("to"))?;
+    if user != who.user.id {
+        let accounts = state.accounts.clone();
+        let exists = blocking(move || {
+            ytvc_domain::auth::UserRepository::by_id(&accounts, user)
+                .map_err(|e| ApiError::new(e.code()).cause(e))
+        })
+        .await?;
+        if exists.is_none() {
+            return Err(ApiError::new(ErrorCode::UserNotFound)
+                .message("No user with this id")
+                .details(json!({ "user_id": user.to_string() })));
+        }
+    }
     let repo = state.videos.clone();
     let days = blocking(move || repo.usage(user, start, end).map_err(repo_error)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(json!({

@@ -1,0 +1,252 @@
+//! product.md to the letter where an outside audit found the server lax:
+//! the order of checks, logout's body, the headers of every /v1 answer, and
+//! the codes of a few edge cases.
+
+use serde_json::json;
+use ytvc_e2e::TestApp;
+
+fn remaining(r: &ytvc_e2e::Reply) -> u32 {
+    r.header("x-ratelimit-remaining")
+        .parse()
+        .unwrap_or_else(|_| panic!("no X-RateLimit-Remaining: {}", r.text))
+}
+
+/// authenticate → rate limit → the rest: a broken body or query never hides
+/// a missing or bad token, and a known caller's bad request is counted.
+#[tokio::test]
+async fn authentication_and_the_rate_limit_come_before_the_body_and_query() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("order@example.com").await;
+    let bad_json = |path: &str, token: Option<&str>, ct: &str| {
+        let mut req = app
+            .build(reqwest::Method::POST, path)
+            .header("content-type", ct)
+            .body("{bad");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req
+    };
+    for path in ["/v1/videos", "/v1/batches", "/v1/auth/logout"] {
+        app.send(bad_json(path, None, "application/json"))
+            .await
+            .assert_error("AUTH_001");
+        app.send(bad_json(path, None, "text/plain"))
+            .await
+            .assert_error("AUTH_001");
+        app.send(bad_json(path, Some("x.y.z"), "application/json"))
+            .await
+            .assert_error("AUTH_002");
+    }
+    for path in [
+        "/v1/videos?limit=abc",
+        "/v1/batches?limit=abc",
+        "/v1/analytics/usage?from=x&to=y",
+    ] {
+        app.get(path).await.assert_error("AUTH_001");
+    }
+
+    let before = remaining(&app.authed("GET", "/v1/auth/me", &token, None).await);
+    let r = app
+        .send(bad_json("/v1/videos", Some(&token), "application/json"))
+        .await;
+    r.assert_error("VAL_001");
+    assert_eq!(remaining(&r), before - 1, "the bad request was counted");
+    let r = app
+        .authed("GET", "/v1/videos?limit=abc", &token, None)
+        .await;
+    r.assert_error("VAL_009");
+    assert_eq!(remaining(&r), before - 2);
+}
+
+/// Logout takes `{"refresh_token": …}` or nothing; anything else is refused
+/// and logs nobody out.
+#[tokio::test]
+async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
+    let app = TestApp::spawn().await;
+    let (_, access1, _) = app.user("logout@example.com").await;
+    let session2 = app.login("logout@example.com").await;
+    let refresh2 = session2["refresh_token"].as_str().unwrap();
+
+    let post = |body: &'static str, ct: &'static str| {
+        app.build(reqwest::Method::POST, "/v1/auth/logout")
+            .bearer_auth(&access1)
+            .header("content-type", ct)
+            .body(body)
+    };
+    app.send(post("{bad", "application/json"))
+        .await
+        .assert_error("VAL_001");
+    let r = app
+        .send(
+            app.build(reqwest::Method::POST, "/v1/auth/logout")
+                .bearer_auth(&access1)
+                .header("content-type", "text/plain")
+                .body(json!({"refresh_token": refresh2}).to_string()),
+        )
+        .await;
+    let err = r.assert_error("VAL_001");
+    assert_eq!(err["details"]["expected_content_type"], "application/json");
+    app.send(post(r#"{"refresh_token": 7}"#, "application/json"))
+        .await
+        .assert_error("VAL_001");
+    // None of these logged anyone out.
+    let me = app.authed("GET", "/v1/auth/me", &access1, None).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+
+    let r = app
+        .authed(
+            "POST",
+            "/v1/auth/logout",
+            &access1,
+            Some(&json!({"refresh_token": refresh2})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["logged_out"], true);
+    app.post("/v1/auth/refresh", &json!({"refresh_token": refresh2}))
+        .await
+        .assert_error("AUTH_006");
+    app.authed("GET", "/v1/auth/me", &access1, None)
+        .await
+        .assert_error("AUTH_003");
+
+    // No body at all: this session only.
+    let access3 = app.login("logout@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .send(
+            app.build(reqwest::Method::POST, "/v1/auth/logout")
+                .bearer_auth(&access3),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.authed("GET", "/v1/auth/me", &access3, None)
+        .await
+        .assert_error("AUTH_003");
+}
+
+/// GET /v1/quota does not consume the API limit but, like every /v1 answer,
+/// carries its headers.
+#[tokio::test]
+async fn the_quota_answer_carries_the_rate_limit_headers_without_consuming() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("headers@example.com").await;
+    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let left = remaining(&me);
+    for _ in 0..3 {
+        let q = app.authed("GET", "/v1/quota", &token, None).await;
+        assert_eq!(q.status, 200, "{}", q.text);
+        assert_eq!(q.header("x-ratelimit-limit"), "100");
+        assert_eq!(remaining(&q), left, "not consumed");
+        assert!(chrono::DateTime::parse_from_rfc3339(q.header("x-ratelimit-reset")).is_ok());
+        assert!(
+            q.header("ratelimit-policy")
+                .starts_with("\"api\";q=100;w=3600"),
+            "{}",
+            q.header("ratelimit-policy")
+        );
+        assert!(
+            q.header("ratelimit").starts_with("\"api\";r="),
+            "{}",
+            q.header("ratelimit")
+        );
+        assert_eq!(
+            q.body["data"]["rate_limits"]["api"]["remaining"].as_u64(),
+            Some(u64::from(left))
+        );
+    }
+}
+
+/// A batch the quota cannot cover is QUOTA_003 whatever its size; a single
+/// video over quota is QUOTA_001.
+#[tokio::test]
+async fn a_one_video_batch_over_quota_is_quota_003() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("batchq@example.com").await;
+    for i in 0..10 {
+        let r = app
+            .authed(
+                "POST",
+                "/v1/videos",
+                &token,
+                Some(&json!({"prompt": format!("A quiet film about rain on a roof, take {i}")})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    let r = app
+        .authed(
+            "POST",
+            "/v1/batches",
+            &token,
+            Some(&json!({"videos": [{"prompt": "A calm video about rain here"}]})),
+        )
+        .await;
+    let err = r.assert_error("QUOTA_003");
+    assert_eq!(err["details"]["requested"], 1);
+    assert_eq!(err["details"]["remaining"], 0);
+}
+
+/// Admin analytics about a user that does not exist is NOT_FOUND_003, like a
+/// malformed id; about one that does, the days.
+#[tokio::test]
+async fn analytics_about_an_unknown_user_is_not_found_003() {
+    let app = TestApp::spawn().await;
+    let (admin_id, _, _) = app.user("boss@example.com").await;
+    app.make_admin(&admin_id).await;
+    let admin = app.login("boss@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (other_id, other, _) = app.user("someone@example.com").await;
+    let r = app
+        .authed(
+            "POST",
+            "/v1/videos",
+            &other,
+            Some(&json!({"prompt": "A short film about paper boats on a pond"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let r = app
+        .authed(
+            "GET",
+            &format!("/v1/analytics/usage?user_id={other_id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let days = r.body["data"]["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{}", r.text);
+    assert_eq!(days[0]["submitted"], 1);
+    for id in ["01a224d7-f398-7425-87cf-000000000000", "not-an-id"] {
+        let r = app
+            .authed(
+                "GET",
+                &format!("/v1/analytics/usage?user_id={id}"),
+                &admin,
+                None,
+            )
+            .await;
+        r.assert_error("NOT_FOUND_003");
+    }
+}
+
+/// The batch list has no filters: asking for one is VAL_009, not a silently
+/// unfiltered list.
+#[tokio::test]
+async fn the_batch_list_refuses_filters_it_does_not_have() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("filters@example.com").await;
+    let r = app.authed("GET", "/v1/batches?limit=5", &token, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for q in ["status=bogus", "batch_id=x", "limit=0", "cursor=%%%"] {
+        app.authed("GET", &format!("/v1/batches?{q}"), &token, None)
+            .await
+            .assert_error("VAL_009");
+    }
+}
