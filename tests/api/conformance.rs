@@ -250,3 +250,24 @@ async fn the_batch_list_refuses_filters_it_does_not_have() {
             .assert_error("VAL_009");
     }
 }
+
+/// An unknown /v1 route from a known caller is still a /v1 call: counted,
+/// with the headers; from an unknown caller, a plain NOT_FOUND_004.
+#[tokio::test]
+async fn an_unknown_v1_route_counts_for_a_known_caller() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("lost@example.com").await;
+    let before = remaining(&app.authed("GET", "/v1/auth/me", &token, None).await);
+    let r = app.authed("GET", "/v1/nope", &token, None).await;
+    r.assert_error("NOT_FOUND_004");
+    assert_eq!(remaining(&r), before - 1);
+    let r = app.authed("DELETE", "/v1/videos", &token, None).await;
+    r.assert_error("NOT_FOUND_004");
+    assert_eq!(remaining(&r), before - 2);
+    let r = app.get("/v1/nope").await;
+    r.assert_error("NOT_FOUND_004");
+    assert!(r.header("x-ratelimit-remaining").is_empty());
+    app.authed("GET", "/v1/nope", "x.y.z", None)
+        .await
+        .assert_error("NOT_FOUND_004");
+}

@@ -163,7 +163,7 @@ pub fn deserialize_error(e: &serde_json::Error) -> ApiError {
         && let Some(field) = rest.split('`').next()
     {
         return ApiError::new(ErrorCode::MissingField)
-            .message(format!("Required field `{field}` is missing"))
+            .message(format!("Required field '{field}' is missing"))
             .details(json!({ "field": field }));
     }
     let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();

@@ -53,9 +53,25 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 
 /// The unknown-route handler: NOT_FOUND_004 in the envelope.
 ///
+/// A /v1 request from a known caller is still "any /v1 call": it counts
+/// against the caller's API limit and carries its headers (RATE_001 when
+/// over it). Without valid credentials it is just NOT_FOUND_004.
+///
 /// # Errors
 /// Always: that is its job.
 pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    if req.path().starts_with("/v1/")
+        && req
+            .headers()
+            .contains_key(actix_web::http::header::AUTHORIZATION)
+    {
+        use actix_web::FromRequest as _;
+        if let Err(e) = auth::ApiUser::from_request(&req, &mut actix_web::dev::Payload::None).await
+            && e.code() == ErrorCode::ApiRateExceeded
+        {
+            return Err(e);
+        }
+    }
     Err(ApiError::new(ErrorCode::ResourceNotFound)
         .message(format!("No route for {} {}", req.method(), req.path()))
         .details(serde_json::json!({ "method": req.method().as_str(), "path": req.path() })))

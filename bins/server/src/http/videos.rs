@@ -827,6 +827,8 @@ pub async fn get_artifact(
     let content_type = match name.rsplit('.').next() {
         Some("json") => "application/json",
         Some("png") => "image/png",
+        Some("apng") => "image/apng",
+        Some("jpg" | "jpeg") => "image/jpeg",
         Some("wav") => "audio/wav",
         Some("mp4") => "video/mp4",
         _ => "application/octet-stream",
