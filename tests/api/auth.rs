@@ -51,7 +51,7 @@ async fn bad_register_bodies_get_clear_errors_and_store_nothing() {
         ),
         (json!({"password": PASSWORD}), "VAL_006"),
         (json!({"email": "a@example.com"}), "VAL_006"),
-        (json!({"email": 42, "password": PASSWORD}), "VAL_001"),
+        (json!({"email": 42, "password": PASSWORD}), "VAL_007"),
         (json!("just a string"), "VAL_001"),
         (
             json!({"email": "a@example.com\u{0000}<script>", "password": PASSWORD}),

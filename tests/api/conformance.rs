@@ -87,9 +87,10 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
         .await;
     let err = r.assert_error("VAL_001");
     assert_eq!(err["details"]["expected_content_type"], "application/json");
-    app.send(post(r#"{"refresh_token": 7}"#, "application/json"))
-        .await
-        .assert_error("VAL_001");
+    let r = app
+        .send(post(r#"{"refresh_token": 7}"#, "application/json"))
+        .await;
+    assert_eq!(r.assert_error("VAL_007")["details"]["field"], "refresh_token");
     // None of these logged anyone out.
     let me = app.authed("GET", "/v1/auth/me", &access1, None).await;
     assert_eq!(me.status, 200, "{}", me.text);
@@ -270,4 +271,65 @@ async fn an_unknown_v1_route_counts_for_a_known_caller() {
     app.authed("GET", "/v1/nope", "x.y.z", None)
         .await
         .assert_error("NOT_FOUND_004");
+}
+
+/// Valid JSON with a value of the wrong type is the field's fault: 422
+/// VAL_007 naming the field (inside a batch, with the item's index).
+#[tokio::test]
+async fn a_value_of_the_wrong_type_is_val_007_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("types@example.com").await;
+    let prompt = "A video about coral reefs and their fish";
+    for (body, field) in [
+        (
+            json!({"prompt": prompt, "duration_seconds": "60"}),
+            "duration_seconds",
+        ),
+        (
+            json!({"prompt": prompt, "duration_seconds": 60.5}),
+            "duration_seconds",
+        ),
+        (json!({"prompt": 123}), "prompt"),
+    ] {
+        let r = app.authed("POST", "/v1/videos", &token, Some(&body)).await;
+        let err = r.assert_error("VAL_007");
+        assert_eq!(err["details"]["field"], field, "{}", r.text);
+    }
+    let r = app
+        .authed(
+            "POST",
+            "/v1/batches",
+            &token,
+            Some(&json!({"videos": [{"prompt": prompt}, {"prompt": prompt, "duration_seconds": true}]})),
+        )
+        .await;
+    let err = r.assert_error("VAL_007");
+    assert_eq!(err["details"]["field"], "videos[1].duration_seconds");
+    let r = app
+        .authed(
+            "POST",
+            "/v1/batches",
+            &token,
+            Some(&json!({"videos": [{}]})),
+        )
+        .await;
+    let err = r.assert_error("VAL_006");
+    assert_eq!(err["details"]["field"], "videos[0].prompt", "{}", r.text);
+    // A body of the wrong shape as a whole has no field to blame.
+    app.authed("POST", "/v1/videos", &token, Some(&json!([])))
+        .await
+        .assert_error("VAL_001");
+    let r = app
+        .post(
+            "/v1/auth/login",
+            &json!({"email": 5, "password": "whatever-it-is"}),
+        )
+        .await;
+    assert_eq!(r.assert_error("VAL_007")["details"]["field"], "email");
+    assert_eq!(count(&app, &token).await, 0, "nothing was created");
+}
+
+async fn count(app: &TestApp, token: &str) -> usize {
+    let r = app.authed("GET", "/v1/videos", token, None).await;
+    r.body["data"]["items"].as_array().map_or(0, Vec::len)
 }

@@ -105,7 +105,7 @@ async fn invalid_videos_get_catalog_errors_and_nothing_is_created() {
             json!({"prompt": "A documentary about coral reefs", "language": "xx-!!"}),
             "VAL_007",
         ),
-        (json!({"prompt": 42}), "VAL_001"),
+        (json!({"prompt": 42}), "VAL_007"),
     ];
     for (body, code) in cases {
         let r = app.authed("POST", "/v1/videos", &token, Some(&body)).await;

@@ -18,7 +18,7 @@ use ytvc_domain::ids::{TokenId, UserId};
 use ytvc_error_codes::{ApiResponse, ErrorCode};
 use ytvc_quota::PlanName;
 
-use super::error::ApiError;
+use super::error::{ApiError, parse_value};
 use super::middleware::LoggedUser;
 use crate::limits::{AppliedLimits, LimitKind};
 use crate::state::AppState;
@@ -202,11 +202,11 @@ async fn limit_ip(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<Credentials>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     limit_ip(&req, &state).await?;
     let auth = state.auth.clone();
-    let Credentials { email, password } = body.into_inner();
+    let Credentials { email, password } = parse_value(body.into_inner())?;
     let user = blocking(move || auth.register(&email, &password).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Created().json(ApiResponse::new(UserView::from(&user))))
 }
@@ -224,11 +224,11 @@ pub async fn register(
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<Credentials>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     limit_ip(&req, &state).await?;
     let auth = state.auth.clone();
-    let Credentials { email, password } = body.into_inner();
+    let Credentials { email, password } = parse_value(body.into_inner())?;
     let pair = blocking(move || auth.login(&email, &password).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(TokenView::from(pair))))
 }
@@ -245,11 +245,11 @@ pub async fn login(
 pub async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     limit_ip(&req, &state).await?;
     let auth = state.auth.clone();
-    let token = body.into_inner().refresh_token;
+    let token = parse_value::<RefreshRequest>(body.into_inner())?.refresh_token;
     let pair = blocking(move || auth.refresh(&token).map_err(ApiError::from)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(TokenView::from(pair))))
 }
@@ -282,9 +282,9 @@ pub async fn logout(
                 .message("Content-Type must be application/json")
                 .details(json!({ "expected_content_type": "application/json" })));
         }
-        serde_json::from_slice::<LogoutRequest>(&body)
-            .map_err(|e| super::error::deserialize_error(&e))?
-            .refresh_token
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| super::error::deserialize_error(&e))?;
+        parse_value::<LogoutRequest>(value)?.refresh_token
     };
     let auth = state.auth.clone();
     let claims = who.claims.clone();
@@ -325,7 +325,7 @@ pub async fn me(who: ApiUser) -> HttpResponse {
 pub async fn update_user(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    authed: Authed<web::Json<UserUpdate>>,
+    authed: Authed<web::Json<serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
     if who.user.role != Role::Admin {
@@ -334,7 +334,7 @@ pub async fn update_user(
     let id: UserId = id
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::UserNotFound))?;
-    let body = body.into_inner();
+    let body: UserUpdate = parse_value(body.into_inner())?;
     let mut change = UserChange::default();
     if let Some(plan) = body.plan {
         match PlanName::parse(&plan) {

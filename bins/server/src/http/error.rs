@@ -154,23 +154,66 @@ pub fn json_error(err: &actix_web::error::JsonPayloadError, limit: usize) -> Api
     }
 }
 
-/// A serde error as VAL_006 (missing field) or VAL_001 (anything else), with
-/// the position; never the body itself.
+/// A serde error as VAL_006 (missing field), VAL_007 (a value of the wrong
+/// type or shape: the JSON is valid, the field is not) or VAL_001 (anything
+/// else), with the position; never the body itself.
 pub fn deserialize_error(e: &serde_json::Error) -> ApiError {
+    field_error(None, e)
+}
+
+/// Parses a JSON value as `T`; a failure names the field (`videos[2].prompt`).
+///
+/// # Errors
+/// As [`deserialize_error`], with `details.field` the path of the value.
+pub fn parse_value<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let path = (path != ".").then_some(path);
+        field_error(path, e.inner())
+    })
+}
+
+fn field_error(path: Option<String>, e: &serde_json::Error) -> ApiError {
     let text = e.to_string();
+    let reason = text.split(" at line ").next().unwrap_or(&text);
+    let reason: String = reason.chars().take(200).collect();
     // serde: "missing field `prompt` at line 1 column 2"
     if let Some(rest) = text.strip_prefix("missing field `")
-        && let Some(field) = rest.split('`').next()
+        && let Some(name) = rest.split('`').next()
     {
+        let field = match path {
+            Some(parent) => format!("{parent}.{name}"),
+            None => name.to_owned(),
+        };
         return ApiError::new(ErrorCode::MissingField)
             .message(format!("Required field '{field}' is missing"))
             .details(json!({ "field": field }));
     }
-    let reason = text.split(" at line ").next().unwrap_or(&text).to_owned();
-    let reason: String = reason.chars().take(200).collect();
+    // A well-formed body whose value does not fit its field ("invalid type:
+    // string \"60\", expected i64"): the field's fault, not the JSON's.
+    let misfit = [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+    ]
+    .iter()
+    .any(|p| text.starts_with(p));
+    // A body of the wrong shape as a whole (`[]` for an object) has no
+    // field to blame: VAL_001 below.
+    if misfit && let Some(field) = path {
+        return ApiError::new(ErrorCode::UnsupportedValue)
+            .message(format!("Unsupported value for field '{field}': {reason}"))
+            .details(json!({ "field": field, "reason": reason }));
+    }
+    let mut details = json!({ "reason": reason });
+    if e.line() > 0 {
+        details["line"] = json!(e.line());
+        details["column"] = json!(e.column());
+    }
     ApiError::new(ErrorCode::MalformedRequest)
         .message("Request body is not valid JSON for this endpoint")
-        .details(json!({ "reason": reason, "line": e.line(), "column": e.column() }))
+        .details(details)
 }
 
 /// Maps query-string errors to VAL_009.

@@ -452,7 +452,7 @@ fn request_hash(body: &Value) -> String {
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
-    serde_json::from_value(body).map_err(|e| super::error::deserialize_error(&e))
+    super::error::parse_value(body)
 }
 
 /// Replays a stored answer, or refuses a reused key.
