@@ -30,7 +30,8 @@ pub struct TestApp {
     /// The server's clock (manual: tests move time with it).
     pub clock: ytvc_server::clock::AppClock,
     handle: actix_web_handle::Handle,
-    _db: TestDb,
+    /// The database, owned by the first app of a fleet (dropped with it).
+    _db: std::sync::Arc<TestDb>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -188,10 +189,27 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         capture: Option<LogCapture>,
     ) -> Option<Self> {
-        let test_db = match db {
+        let test_db = std::sync::Arc::new(match db {
             Db::Sqlite => TestDb::sqlite(),
             Db::Postgres => TestDb::postgres()?,
-        };
+        });
+        Some(Self::start(test_db, tweak, capture).await)
+    }
+
+    /// A second server instance on this app's database (a fleet of two):
+    /// its own process state (caches, limiter, clock), shared data. Tokens
+    /// of one are valid on the other when this app was started with a
+    /// `jwt_secret` (the sibling takes the same one).
+    pub async fn spawn_beside(&self) -> Self {
+        let secret = self.config.jwt_secret.clone();
+        Self::start(self._db.clone(), move |c| c.jwt_secret = secret, None).await
+    }
+
+    async fn start(
+        test_db: std::sync::Arc<TestDb>,
+        tweak: impl FnOnce(&mut Config),
+        capture: Option<LogCapture>,
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(data_dir.path());
         config.bind = "127.0.0.1:0".parse().expect("addr");
@@ -224,7 +242,7 @@ impl TestApp {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        Some(Self {
+        Self {
             address,
             client,
             config,
@@ -232,7 +250,7 @@ impl TestApp {
             handle,
             _db: test_db,
             _data_dir: data_dir,
-        })
+        }
     }
 
     /// SQLite always, plus PostgreSQL when configured.

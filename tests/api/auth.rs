@@ -410,3 +410,44 @@ async fn cors_allows_only_listed_origins() {
     assert!(r.headers.get("access-control-allow-origin").is_none());
     assert!(r.headers.get("access-control-allow-methods").is_none());
 }
+
+/// Two instances on one database: a logout on one is honoured by the other
+/// within the revocation cache's lifetime (2 s by default), on every backend.
+#[tokio::test]
+async fn a_logout_on_one_instance_is_honoured_by_another_within_the_cache_ttl() {
+    for db in [ytvc_e2e::Db::Sqlite, ytvc_e2e::Db::Postgres] {
+        let Some(a) = TestApp::spawn_with(db, |c| {
+            c.jwt_secret = Some(ytvc_server::config::Secret::new(
+                "fleet-signing-secret-0123456789abcdef0123".to_owned(),
+            ));
+        })
+        .await
+        else {
+            continue;
+        };
+        let b = a.spawn_beside().await;
+        let (_, access, refresh) = a.user("fleet@example.com").await;
+        // B knows the token (and caches it as valid).
+        let r = b.authed("GET", "/v1/auth/me", &access, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = a
+            .authed(
+                "POST",
+                "/v1/auth/logout",
+                &access,
+                Some(&json!({"refresh_token": refresh})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        // The refresh family is revoked in the shared store: at once, everywhere.
+        b.post("/v1/auth/refresh", &json!({"refresh_token": refresh}))
+            .await
+            .assert_error("AUTH_006");
+        // B's cached answer lives at most the TTL; then B sees the revocation.
+        let ttl = b.config.jwt.revocation_cache;
+        b.clock.advance(ttl + Duration::from_millis(1));
+        b.authed("GET", "/v1/auth/me", &access, None)
+            .await
+            .assert_error("AUTH_003");
+    }
+}
