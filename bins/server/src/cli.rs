@@ -1,8 +1,11 @@
-//! The command line: `serve` (default), `migrate`, `openapi`.
+//! The command line: `serve` (default), `worker`, `migrate [--revert N|all]`,
+//! `openapi`, `user create`.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+use ytvc_persistence::{Database, Revert};
 
 use crate::config::Config;
 use crate::startup::{Application, connect_database};
@@ -31,8 +34,19 @@ pub enum Command {
     },
     /// Run a worker only (no HTTP): claims jobs and runs the pipeline.
     Worker,
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit (or, with `--revert`, revert applied ones).
+    Migrate {
+        /// Revert instead: the last N applied migrations (newest first; 1 when N
+        /// is left out) or `all`, each with its `down.sql`. Prints each one reverted.
+        #[arg(
+            long,
+            value_name = "N|all",
+            num_args = 0..=1,
+            default_missing_value = "1",
+            value_parser = parse_revert
+        )]
+        revert: Option<Revert>,
+    },
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
     /// Manage accounts.
@@ -90,11 +104,14 @@ pub fn main() -> std::process::ExitCode {
                 app.run_until_stopped().await?;
                 Ok(())
             }
-            Command::Migrate => {
+            Command::Migrate { revert: None } => {
                 let db = connect_database(&config).await?;
                 slog::info!(log, "migrations applied"; "backend" => db.backend().to_string());
                 Ok(())
             }
+            Command::Migrate {
+                revert: Some(which),
+            } => revert_migrations(&config, &log, which).await,
             Command::Openapi => Ok(()),
             Command::Worker => run_worker(config, log).await,
             Command::User(UserCommand::Create { email, admin, plan }) => {
@@ -110,6 +127,45 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `--revert N` (N ≥ 1) or `--revert all`.
+fn parse_revert(s: &str) -> Result<Revert, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(Revert::All);
+    }
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(Revert::Last(n)),
+        _ => Err("expected a number of migrations (1 or more) or `all`".to_owned()),
+    }
+}
+
+/// `migrate --revert`: connects without applying anything, reverts, and
+/// prints one line per migration reverted (newest first).
+async fn revert_migrations(
+    config: &Config,
+    log: &slog::Logger,
+    which: Revert,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let db_config = crate::startup::db_config(config);
+    let (backend, reverted) = tokio::task::spawn_blocking(move || {
+        let db = Database::connect_without_migrations(&db_config)?;
+        db.revert_migrations(which)
+            .map(|reverted| (db.backend(), reverted))
+    })
+    .await
+    .context("migration task failed")?
+    .context("cannot revert migrations")?;
+    if reverted.is_empty() {
+        println!("no migration is applied: nothing to revert");
+    }
+    for name in &reverted {
+        println!("reverted {name}");
+    }
+    slog::info!(log, "migrations reverted";
+        "backend" => backend.to_string(), "count" => reverted.len());
+    Ok(())
 }
 
 /// `user create`: reads the password from standard input and stores the account.

@@ -79,8 +79,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The database URL (it may hold a password).
     pub database_url: Secret<String>,
-    /// Most pooled database connections.
+    /// Database connections the pool keeps open.
     pub db_pool_size: u32,
+    /// Extra database connections opened under load beyond `db_pool_size`
+    /// (closed again once idle for 60 s).
+    pub db_pool_max_overflow: u32,
     /// How long connecting or a pool checkout may take.
     pub db_connect_timeout: Duration,
     /// The shared rate-limit store; `None` keeps limits in memory.
@@ -236,7 +239,13 @@ pub const SETTINGS: &[Setting] = &[
         key: "db_pool_size",
         var: "YTVC_DB_POOL_SIZE",
         default: "10",
-        meaning: "most pooled database connections (1..=1000)",
+        meaning: "database connections the pool keeps open (1..=1000)",
+    },
+    Setting {
+        key: "db_pool_max_overflow",
+        var: "YTVC_DB_POOL_MAX_OVERFLOW",
+        default: "5",
+        meaning: "extra connections opened under load beyond the pool size (0..=1000); a connection idle for 60 s is closed (checked every 30 s) and the pool reopens up to its size",
     },
     Setting {
         key: "db_connect_timeout_ms",
@@ -758,6 +767,7 @@ impl Config {
                 .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("ytvc.db").display())),
         );
         let db_pool_size = src.get("db_pool_size", 10, number(1..=1000));
+        let db_pool_max_overflow = src.get("db_pool_max_overflow", 5, number(0..=1000));
         let db_connect_timeout =
             Duration::from_millis(src.get("db_connect_timeout_ms", 5000, number(100..=600_000)));
         let redis_url = src.get("redis_url", None, |s| {
@@ -904,6 +914,7 @@ impl Config {
             data_dir,
             database_url,
             db_pool_size,
+            db_pool_max_overflow,
             db_connect_timeout,
             redis_url,
             jwt_secret,
@@ -986,6 +997,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.json_limit_bytes, 1 << 20);
         assert_eq!(c.db_pool_size, 10);
+        assert_eq!(c.db_pool_max_overflow, 5);
     }
 
     #[test]
@@ -994,13 +1006,18 @@ mod tests {
             ("YTVC_BIND", "nope"),
             ("YTVC_LOG_FORMAT", "xml"),
             ("YTVC_DB_POOL_SIZE", "0"),
+            ("YTVC_DB_POOL_MAX_OVERFLOW", "-1"),
         ])
         .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("YTVC_BIND"), "{text}");
         assert!(text.contains("YTVC_LOG_FORMAT"), "{text}");
         assert!(text.contains("YTVC_DB_POOL_SIZE"), "{text}");
-        assert_eq!(err.0.len(), 3);
+        assert!(
+            text.contains("YTVC_DB_POOL_MAX_OVERFLOW: invalid value \"-1\": expected a whole number in 0..=1000"),
+            "{text}"
+        );
+        assert_eq!(err.0.len(), 4);
     }
 
     #[test]
@@ -1103,7 +1120,7 @@ mod tests {
     fn file_values_are_overridden_by_the_environment() {
         let dir = tempfile_dir();
         let path = dir.join("ytvc.toml");
-        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nlog_format = \"pretty\"\ncors_origins = [\"https://x.example\"]\ndb_pool_size = 4\n").unwrap();
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nlog_format = \"pretty\"\ncors_origins = [\"https://x.example\"]\ndb_pool_size = 4\ndb_pool_max_overflow = 0\n").unwrap();
         let c = Config::load_from(Some(&path), &|k| {
             (k == "YTVC_BIND").then(|| "127.0.0.1:7000".to_owned())
         })
@@ -1112,6 +1129,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert_eq!(c.cors_origins, vec!["https://x.example"]);
         assert_eq!(c.db_pool_size, 4);
+        assert_eq!(c.db_pool_max_overflow, 0);
         std::fs::write(&path, "bnid = \"x\"\n").unwrap();
         let err = Config::load_from(Some(&path), &|_| None)
             .unwrap_err()
@@ -1191,6 +1209,7 @@ mod setting_tests {
             ("YTVC_JOB_LEASE_SECS", "9".to_owned()),
             ("YTVC_WORKER_POLL_MS", "50".to_owned()),
             ("YTVC_MEDIA_FAULTS", "clip=always".to_owned()),
+            ("YTVC_DB_POOL_MAX_OVERFLOW", "12".to_owned()),
         ]
         .into_iter()
         .collect();
@@ -1210,6 +1229,7 @@ mod setting_tests {
         assert_eq!(c.job_lease, Duration::from_secs(9));
         assert_eq!(c.worker_poll, Duration::from_millis(50));
         assert_eq!(c.media_faults.as_deref(), Some("clip=always"));
+        assert_eq!(c.db_pool_max_overflow, 12);
         // Every documented variable is known to the loader.
         for s in SETTINGS {
             assert!(

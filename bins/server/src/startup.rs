@@ -32,7 +32,8 @@ pub struct Application {
 #[must_use]
 pub fn db_config(config: &Config) -> DbConfig {
     let mut db = DbConfig::new(config.database_url.expose().clone());
-    db.max_connections = config.db_pool_size;
+    db.pool_size = config.db_pool_size;
+    db.max_overflow = config.db_pool_max_overflow;
     db.connection_timeout = config.db_connect_timeout;
     db
 }

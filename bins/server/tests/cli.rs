@@ -97,6 +97,52 @@ fn migrate_applies_migrations_and_exits() {
 }
 
 #[test]
+fn migrate_revert_reverts_the_last_migrations_and_migrate_applies_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = |args: &[&str]| {
+        let out = server()
+            .env("YTVC_DATA_DIR", dir.path())
+            .arg("migrate")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            stderr,
+        )
+    };
+    let (code, _, err) = migrate(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = migrate(&["--revert", "2"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "reverted 2026-11-28-000005_jobs\nreverted 2026-11-28-000004_videos\n"
+    );
+    // Without a number: the last one.
+    let (_, out, _) = migrate(&["--revert"]);
+    assert_eq!(out, "reverted 2026-11-28-000003_auth\n");
+    let (_, out, _) = migrate(&["--revert", "all"]);
+    assert_eq!(
+        out,
+        "reverted 2026-11-28-000002_quota\nreverted 2026-11-28-000001_users\n"
+    );
+    let (code, out, _) = migrate(&["--revert", "all"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("nothing to revert"), "{out}");
+    let (code, _, err) = migrate(&["--revert", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--revert"), "{err}");
+    // `migrate` applies all five again.
+    let (code, _, err) = migrate(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, out, _) = migrate(&["--revert", "all"]);
+    assert_eq!(out.lines().count(), 5, "{out}");
+}
+
+#[test]
 fn serve_answers_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = server()

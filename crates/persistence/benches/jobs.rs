@@ -50,7 +50,8 @@ fn main() {
         }
         for (label, url) in targets {
             let mut config = DbConfig::new(url);
-            config.max_connections = u32::try_from(WORKERS).unwrap() + 1;
+            config.pool_size = u32::try_from(WORKERS).unwrap() + 1;
+            config.max_overflow = 0;
             config.connection_timeout = Duration::from_secs(30);
             let database = Database::connect(&config).unwrap();
             for batch in [1, 16] {

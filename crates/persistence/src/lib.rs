@@ -15,6 +15,7 @@ pub mod videos;
 pub use accounts::SqlAccounts;
 pub use connection::{AnyConnection, Backend};
 pub use error::DbError;
+pub use migrations::Revert;
 pub use pool::{Database, DbConfig, PooledConn};
 pub use quota_store::SqlQuotaStore;
 pub use videos::SqlVideos;

@@ -7,18 +7,30 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
-use crate::{AnyConnection, Backend, DbError, migrations};
+use crate::migrations::{self, Revert};
+use crate::{AnyConnection, Backend, DbError};
 
 /// A connection checked out of the pool.
 pub type PooledConn = PooledConnection<Manager>;
 
 /// How to reach the database and size the pool.
+///
+/// The pool keeps `pool_size` connections open (opened at start, reopened
+/// when closed) and opens up to `max_overflow` more under load; a connection
+/// idle for `idle_timeout` is closed (r2d2 checks every 30 s), and the pool
+/// then reopens connections up to `pool_size`. So the extra connections go
+/// away 60 to 90 s after a burst with the defaults.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     /// `sqlite://PATH`, `sqlite:PATH`, a bare path, or `postgres://…`.
     pub url: String,
-    /// Most connections the pool opens (default 10).
-    pub max_connections: u32,
+    /// Connections the pool keeps open (default 10, at least 1).
+    pub pool_size: u32,
+    /// Extra connections opened beyond `pool_size` under load (default 5):
+    /// at most `pool_size + max_overflow` are open at once.
+    pub max_overflow: u32,
+    /// How long a connection may sit idle before it is closed (default 60 s).
+    pub idle_timeout: Duration,
     /// How long a checkout (or the first connect) may wait (default 5 s).
     pub connection_timeout: Duration,
     /// How long SQLite waits on a locked database before giving up (default 5 s).
@@ -30,7 +42,9 @@ impl DbConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            max_connections: 10,
+            pool_size: 10,
+            max_overflow: 5,
+            idle_timeout: Duration::from_secs(60),
             connection_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
         }
@@ -147,9 +161,12 @@ impl Database {
         // then report only "timed out"; this reports the real cause at once.
         let first = manager.establish()?;
         drop(first);
+        let size = config.pool_size.max(1);
         let pool = Pool::builder()
-            .max_size(config.max_connections.max(1))
-            .min_idle(Some(1))
+            .max_size(size.saturating_add(config.max_overflow))
+            .min_idle(Some(size))
+            // r2d2 panics on a zero idle timeout.
+            .idle_timeout(Some(config.idle_timeout.max(Duration::from_millis(1))))
             .connection_timeout(config.connection_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
@@ -163,6 +180,20 @@ impl Database {
     pub fn migrate(&self) -> Result<Vec<String>, DbError> {
         let mut conn = self.conn()?;
         migrations::run(&mut conn)
+    }
+
+    /// Reverts applied migrations, newest first, each in its own transaction
+    /// (its `down.sql`); serialised with [`Database::migrate`] on PostgreSQL by
+    /// the same advisory lock. Returns the names reverted, in that order
+    /// (`2026-11-28-000005_jobs`, …); empty when none is applied.
+    ///
+    /// # Errors
+    /// [`DbError::Migration`] naming the migration that failed (and those
+    /// already reverted before it, which stay reverted), or an applied
+    /// migration this build does not know.
+    pub fn revert_migrations(&self, which: Revert) -> Result<Vec<String>, DbError> {
+        let mut conn = self.conn()?;
+        migrations::revert(&mut conn, which)
     }
 
     /// Checks a connection out of the pool (blocking up to the timeout).

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use ytvc_persistence::testing::TestDb;
-use ytvc_persistence::{Backend, Database, DbConfig, DbError};
+use ytvc_persistence::{Backend, Database, DbConfig, DbError, Revert};
 
 #[test]
 fn migrations_apply_and_ping_works_on_every_backend() {
@@ -122,7 +122,8 @@ fn default_sqlite_file_is_created_under_the_data_dir() {
 fn pool_size_is_configurable_and_checkout_times_out() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = DbConfig::new(format!("sqlite://{}", dir.path().join("p.db").display()));
-    config.max_connections = 2;
+    config.pool_size = 2;
+    config.max_overflow = 0;
     config.connection_timeout = Duration::from_millis(200);
     let db = Database::connect(&config).unwrap();
     let a = db.conn().unwrap();
@@ -132,4 +133,182 @@ fn pool_size_is_configurable_and_checkout_times_out() {
     assert_eq!(err.code().as_str(), "DB_002");
     drop((a, b));
     db.conn().unwrap();
+}
+
+#[test]
+fn the_pool_keeps_its_size_and_overflows_up_to_size_plus_overflow() {
+    for db in TestDb::all() {
+        let mut config = DbConfig::new(db.url());
+        config.pool_size = 2;
+        config.max_overflow = 3;
+        config.connection_timeout = Duration::from_millis(300);
+        let pool = Database::connect(&config).unwrap();
+        // The pool opens its size by itself (in the background).
+        let started = Instant::now();
+        while pool.pool_state().0 < 2 {
+            assert!(started.elapsed() < Duration::from_secs(5), "never filled");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Under load it opens more than its size: up to size + overflow.
+        let mut held: Vec<_> = (0..5).map(|_| pool.conn().unwrap()).collect();
+        for conn in &mut held {
+            diesel::sql_query("SELECT 1").execute(&mut **conn).unwrap();
+        }
+        assert_eq!(pool.pool_state(), (5, 0), "{:?}", db.backend());
+        // And never more: the next checkout waits, then fails as exhausted.
+        let started = Instant::now();
+        let err = pool.conn().map(|_| ()).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        assert!(matches!(err, DbError::PoolTimeout(_)), "{err}");
+        assert_eq!(err.code().as_str(), "DB_002");
+        assert_eq!(pool.pool_state(), (5, 0), "{:?}", db.backend());
+        drop(held);
+        assert_eq!(pool.pool_state(), (5, 5));
+        pool.ping().unwrap();
+    }
+}
+
+/// The tables of the database's schema, sorted.
+fn tables(db: &Database) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema()"
+        }
+    };
+    let mut conn = db.conn().unwrap();
+    let mut names: Vec<String> = diesel::sql_query(sql)
+        .load::<Name>(&mut *conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    names.sort();
+    names
+}
+
+/// A user with a submitted batch: rows in users, batches, videos, jobs,
+/// idempotency keys and both quota tables.
+fn populate(db: &Database, email: &str) {
+    use chrono::{TimeZone, Utc};
+    use ytvc_domain::accounts::{Role, User};
+    use ytvc_domain::auth::UserRepository;
+    use ytvc_domain::ids::UserId;
+    use ytvc_domain::jobs::RetryPolicy;
+    use ytvc_domain::validation::{Email, RawVideoRequest};
+    use ytvc_domain::videos::{self, VideoRepository};
+    use ytvc_quota::{AnchorDay, Plan, PlanName};
+
+    let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+    let user = User {
+        id: UserId::new(),
+        email: Email::parse(email).unwrap(),
+        password_hash: "x".into(),
+        role: Role::User,
+        plan: PlanName::FREE,
+        billing_anchor_day: AnchorDay::FIRST,
+        created_at: now,
+        updated_at: now,
+    };
+    let accounts = ytvc_persistence::SqlAccounts::new(db.clone());
+    accounts.insert(&user).unwrap();
+    assert_eq!(
+        accounts.by_email(&user.email).unwrap().map(|u| u.id),
+        Some(user.id)
+    );
+    let raw = |i: usize| RawVideoRequest {
+        prompt: Some(format!("A calm documentary about coral reefs, part {i}")),
+        ..RawVideoRequest::default()
+    };
+    let batch = videos::prepare_batch(
+        &user,
+        &Plan::free(),
+        Some("key-1".into()),
+        (0..2).map(raw).collect(),
+        now,
+        &RetryPolicy::default(),
+    )
+    .unwrap();
+    ytvc_persistence::SqlVideos::new(db.clone())
+        .submit(&batch)
+        .unwrap();
+}
+
+#[test]
+fn every_migration_reverts_and_applies_again_on_a_populated_database() {
+    const NEWEST_FIRST: [&str; 5] = [
+        "2026-11-28-000005_jobs",
+        "2026-11-28-000004_videos",
+        "2026-11-28-000003_auth",
+        "2026-11-28-000002_quota",
+        "2026-11-28-000001_users",
+    ];
+    for db in TestDb::all() {
+        let database = db.database();
+        let backend = db.backend();
+        let schema = tables(database);
+        assert_eq!(
+            schema,
+            [
+                "__diesel_schema_migrations",
+                "batches",
+                "idempotency_keys",
+                "jobs",
+                "quota_reservations",
+                "quota_usage",
+                "refresh_tokens",
+                "revocations",
+                "users",
+                "videos",
+            ],
+            "{backend:?}"
+        );
+        populate(database, "first@example.com");
+
+        // The last one, then applied again.
+        let reverted = database.revert_migrations(Revert::Last(1)).unwrap();
+        assert_eq!(reverted, NEWEST_FIRST[..1], "{backend:?}");
+        assert!(!tables(database).contains(&"jobs".to_owned()));
+        assert_eq!(database.migrate().unwrap().len(), 1, "{backend:?}");
+        assert_eq!(tables(database), schema, "{backend:?}");
+
+        // Two, then everything left: every down.sql runs, newest first.
+        let mut reverted = database.revert_migrations(Revert::Last(2)).unwrap();
+        reverted.extend(database.revert_migrations(Revert::All).unwrap());
+        assert_eq!(reverted, NEWEST_FIRST, "{backend:?}");
+        assert_eq!(
+            tables(database),
+            ["__diesel_schema_migrations"],
+            "{backend:?}"
+        );
+        assert!(database.revert_migrations(Revert::All).unwrap().is_empty());
+        assert!(
+            database
+                .revert_migrations(Revert::Last(3))
+                .unwrap()
+                .is_empty()
+        );
+
+        // Applied again from scratch: the same schema, and the stores work.
+        assert_eq!(database.migrate().unwrap().len(), 5, "{backend:?}");
+        assert_eq!(tables(database), schema, "{backend:?}");
+        populate(database, "first@example.com");
+        // More than are applied reverts what there is.
+        database.revert_migrations(Revert::Last(2)).unwrap();
+        assert_eq!(
+            database.revert_migrations(Revert::Last(10)).unwrap(),
+            NEWEST_FIRST[2..],
+            "{backend:?}"
+        );
+        database.migrate().unwrap();
+        populate(database, "again@example.com");
+    }
 }

@@ -109,7 +109,8 @@ fn enqueue_all(
 /// A second pool on the test database.
 fn pool(db: &TestDb, size: u32) -> Database {
     let mut config = DbConfig::new(db.url());
-    config.max_connections = size;
+    config.pool_size = size;
+    config.max_overflow = 0;
     config.connection_timeout = Duration::from_secs(30);
     Database::connect(&config).unwrap()
 }
@@ -906,7 +907,8 @@ fn job_worker_child() {
     };
     let mode = std::env::var(CHILD_MODE).unwrap();
     let mut config = DbConfig::new(url);
-    config.max_connections = 4;
+    config.pool_size = 4;
+    config.max_overflow = 0;
     config.connection_timeout = Duration::from_secs(30);
     let db = Database::connect(&config).unwrap();
     let q = Arc::new(SqlJobQueue::new(db, fast_retry()));

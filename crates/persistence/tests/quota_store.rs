@@ -71,7 +71,8 @@ fn manager(db: &Database, now: &str) -> (Manager, ManualClock) {
 /// A second pool on the test database, with `size` connections.
 fn pool(db: &TestDb, size: u32) -> Database {
     let mut config = DbConfig::new(db.url());
-    config.max_connections = size;
+    config.pool_size = size;
+    config.max_overflow = 0;
     config.connection_timeout = Duration::from_secs(30);
     Database::connect(&config).unwrap()
 }
@@ -645,7 +646,8 @@ fn quota_hammer_child() {
     let user = UserKey::from(std::env::var(HAMMER_USER).unwrap());
     let start: u64 = std::env::var(HAMMER_START_MS).unwrap().parse().unwrap();
     let mut config = DbConfig::new(url);
-    config.max_connections = 8;
+    config.pool_size = 8;
+    config.max_overflow = 0;
     config.connection_timeout = Duration::from_secs(30);
     let database = Database::connect(&config).unwrap();
     let (m, _) = manager(&database, "2026-01-20T10:00:00Z");
