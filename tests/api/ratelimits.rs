@@ -240,3 +240,36 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
     let remaining: u32 = r.header("x-ratelimit-remaining").parse().unwrap();
     assert!((96..=98).contains(&remaining), "remaining {remaining}");
 }
+
+/// Redis down at start is Redis down later: the server starts, the limits
+/// degrade per policy, and readiness says Redis is down.
+#[tokio::test]
+async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
+    // Nothing listens on port 1.
+    let app = TestApp::spawn_with(ytvc_e2e::Db::Sqlite, |c| {
+        c.redis_url = Some(ytvc_server::config::Secret::new(
+            "redis://127.0.0.1:1".to_owned(),
+        ));
+    })
+    .await
+    .expect("starts without Redis");
+    let (_, token, _) = app.user("early@example.com").await;
+    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
+    assert_eq!(me.status, 200, "fail-open: {}", me.text);
+    let video = app
+        .authed(
+            "POST",
+            "/v1/videos",
+            &token,
+            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
+        )
+        .await;
+    assert_eq!(video.status, 202, "local fallback: {}", video.text);
+    let ready = app.get("/health/ready").await;
+    let err = ready.assert_error("INTERNAL_002");
+    assert_eq!(err["details"]["components"]["redis"]["status"], "down");
+    assert_eq!(
+        err["details"]["components"]["redis"]["error"], "Redis does not answer",
+        "no internal error text on the public probe"
+    );
+}

@@ -114,9 +114,24 @@ impl Services {
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
         let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
             Some(url) => {
-                let mut limiter = RedisLimiter::connect(url.expose(), RedisConfig::default())
+                // Redis down at start is Redis down later: the server starts
+                // and the limits degrade per policy until it answers (the
+                // readiness probe says so). A URL that cannot work is a
+                // configuration error.
+                let mut limiter = match RedisLimiter::connect(url.expose(), RedisConfig::default())
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot reach Redis: {e}"))?;
+                {
+                    Ok(limiter) => limiter,
+                    Err(e) => {
+                        let client = redis::Client::open(url.expose().as_str()).map_err(|e| {
+                            anyhow::anyhow!("REDIS_URL is not a usable Redis URL: {e}")
+                        })?;
+                        slog::warn!(log, "Redis does not answer at start: rate limits degrade per policy until it does";
+                            "cause" => e.to_string());
+                        RedisLimiter::new(client, RedisConfig::default())
+                            .map_err(|e| anyhow::anyhow!("Redis rate limiter: {e}"))?
+                    }
+                };
                 if clock.is_manual() {
                     limiter = limiter.with_clock(Arc::new(clock.clone()));
                 }
