@@ -90,7 +90,10 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
     let r = app
         .send(post(r#"{"refresh_token": 7}"#, "application/json"))
         .await;
-    assert_eq!(r.assert_error("VAL_007")["details"]["field"], "refresh_token");
+    assert_eq!(
+        r.assert_error("VAL_007")["details"]["field"],
+        "refresh_token"
+    );
     // None of these logged anyone out.
     let me = app.authed("GET", "/v1/auth/me", &access1, None).await;
     assert_eq!(me.status, 200, "{}", me.text);

@@ -4,6 +4,7 @@ mod auth;
 mod conformance;
 mod foundation;
 mod media;
+mod openapi;
 mod pipeline;
 mod ratelimits;
 mod videos;

@@ -306,6 +306,7 @@ pub struct BatchRequest {
 
 /// List filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this status.
     pub status: Option<String>,
@@ -320,6 +321,7 @@ pub struct ListParams {
 /// Paging of the batch list (unknown parameters are refused with VAL_009,
 /// so a filter this list does not have is never silently ignored).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// The `next_cursor` of the previous page.
@@ -330,6 +332,7 @@ pub struct PageParams {
 
 /// Analytics range.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageParams {
     /// First day (YYYY-MM-DD, UTC), default 30 days ago.
     pub from: Option<String>,
