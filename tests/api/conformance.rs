@@ -336,3 +336,27 @@ async fn count(app: &TestApp, token: &str) -> usize {
     let r = app.authed("GET", "/v1/videos", token, None).await;
     r.body["data"]["items"].as_array().map_or(0, Vec::len)
 }
+
+/// register, login and refresh count a malformed body against the client
+/// IP's limit too, and answer it with the limit's headers.
+#[tokio::test]
+async fn the_auth_endpoints_count_a_bad_body_against_the_ip_limit() {
+    let app = TestApp::spawn().await;
+    let mut last = None;
+    for path in ["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"] {
+        let r = app
+            .send(
+                app.build(reqwest::Method::POST, path)
+                    .header("content-type", "application/json")
+                    .body("{bad"),
+            )
+            .await;
+        r.assert_error("VAL_001");
+        assert_eq!(r.header("x-ratelimit-limit"), "30", "{path}");
+        let left = remaining(&r);
+        if let Some(before) = last {
+            assert_eq!(left, before - 1, "{path} counted");
+        }
+        last = Some(left);
+    }
+}

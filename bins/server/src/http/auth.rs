@@ -200,11 +200,9 @@ async fn limit_ip(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     ))]
 #[post("/v1/auth/register")]
 pub async fn register(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<serde_json::Value>,
+    IpLimited(body): IpLimited<web::Json<serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_ip(&req, &state).await?;
     let auth = state.auth.clone();
     let Credentials { email, password } = parse_value(body.into_inner())?;
     let user = blocking(move || auth.register(&email, &password).map_err(ApiError::from)).await?;
@@ -222,11 +220,9 @@ pub async fn register(
     ))]
 #[post("/v1/auth/login")]
 pub async fn login(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<serde_json::Value>,
+    IpLimited(body): IpLimited<web::Json<serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_ip(&req, &state).await?;
     let auth = state.auth.clone();
     let Credentials { email, password } = parse_value(body.into_inner())?;
     let pair = blocking(move || auth.login(&email, &password).map_err(ApiError::from)).await?;
@@ -243,11 +239,9 @@ pub async fn login(
     ))]
 #[post("/v1/auth/refresh")]
 pub async fn refresh(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<serde_json::Value>,
+    IpLimited(body): IpLimited<web::Json<serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_ip(&req, &state).await?;
     let auth = state.auth.clone();
     let token = parse_value::<RefreshRequest>(body.into_inner())?.refresh_token;
     let pair = blocking(move || auth.refresh(&token).map_err(ApiError::from)).await?;
@@ -618,6 +612,37 @@ where
                 .await
                 .map_err(Into::into)?;
             Ok(Self { who, data })
+        })
+    }
+}
+
+/// `T` (the body) extracted only once the request was counted against its
+/// client IP's limit (register, login, refresh): a malformed body counts too,
+/// and its answer carries the limit's headers like every /v1 answer.
+#[derive(Debug)]
+pub struct IpLimited<T>(pub T);
+
+impl<T> FromRequest for IpLimited<T>
+where
+    T: FromRequest + 'static,
+    T::Error: Into<actix_web::Error>,
+{
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal("application state missing"))?
+                .clone();
+            limit_ip(&req, &state).await?;
+            let data = T::from_request(&req, &mut payload)
+                .await
+                .map_err(Into::into)?;
+            Ok(Self(data))
         })
     }
 }
