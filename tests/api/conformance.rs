@@ -360,3 +360,73 @@ async fn the_auth_endpoints_count_a_bad_body_against_the_ip_limit() {
         last = Some(left);
     }
 }
+
+/// authenticate → rate limit → quota → handler: a user without quota hears
+/// about the quota even when the body is also invalid, and a batch too large
+/// for the plan or the quota is refused before its items are validated.
+#[tokio::test]
+async fn the_quota_is_checked_before_the_body_is_validated() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = app.user("spent@example.com").await;
+    let bad_item = json!({"prompt": "short"});
+    let r = app
+        .authed(
+            "POST",
+            "/v1/batches",
+            &token,
+            Some(&json!({"videos": vec![bad_item.clone(); 6]})),
+        )
+        .await;
+    assert_eq!(r.assert_error("QUOTA_002")["details"]["requested"], 6);
+    for i in 0..8 {
+        let r = app
+            .authed(
+                "POST",
+                "/v1/videos",
+                &token,
+                Some(&json!({"prompt": format!("A slow film about autumn leaves, part {i}")})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    // 2 left: a batch of 3 invalid items is a quota matter first.
+    let r = app
+        .authed(
+            "POST",
+            "/v1/batches",
+            &token,
+            Some(&json!({"videos": vec![bad_item.clone(); 3]})),
+        )
+        .await;
+    let err = r.assert_error("QUOTA_003");
+    assert_eq!(
+        (
+            err["details"]["requested"].as_u64(),
+            err["details"]["remaining"].as_u64()
+        ),
+        (Some(3), Some(2))
+    );
+    // With room, the items are validated.
+    app.authed(
+        "POST",
+        "/v1/batches",
+        &token,
+        Some(&json!({"videos": vec![bad_item.clone(); 2]})),
+    )
+    .await
+    .assert_error("VAL_002");
+    for i in 0..2 {
+        let r = app
+            .authed(
+                "POST",
+                "/v1/videos",
+                &token,
+                Some(&json!({"prompt": format!("A slow film about winter light, part {i}")})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    app.authed("POST", "/v1/videos", &token, Some(&bad_item))
+        .await
+        .assert_error("QUOTA_001");
+}

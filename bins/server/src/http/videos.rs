@@ -618,6 +618,7 @@ pub async fn create_video(
         Admission::Replay(resp) => return Ok(resp),
         Admission::Fresh(idem) => idem,
     };
+    check_quota(&state, &who, None).await?;
     let request: VideoRequest = parse_body(body)?;
     let plan = state.plan_of(&who.user)?;
     let now = ytvc_quota::Clock::now(&state.clock);
@@ -659,6 +660,15 @@ pub async fn create_batch(
         Admission::Replay(resp) => return Ok(resp),
         Admission::Fresh(idem) => idem,
     };
+    // The size as sent (an invalid body is the handler's to report).
+    if let Some(n) = body
+        .get("videos")
+        .and_then(Value::as_array)
+        .map(Vec::len)
+        .filter(|n| *n > 0)
+    {
+        check_quota(&state, &who, Some(n)).await?;
+    }
     let request: BatchRequest = parse_body(body)?;
     let plan = state.plan_of(&who.user)?;
     let now = ytvc_quota::Clock::now(&state.clock);
@@ -671,6 +681,58 @@ pub async fn create_batch(
         videos::prepare_batch(&who.user, &plan, request.name, items, now, &state.retry)
             .map_err(|e| prepare_error(e, now))?;
     submit(&state, who.user.id, submission, idem).await
+}
+
+/// The quota step of authenticate → rate limit → quota → handler: a
+/// submission the quota cannot take (one video, or a batch of `batch`
+/// videos) is refused before its body is validated. A fast answer only: the
+/// reservation in `submit` stays the transactional guard.
+async fn check_quota(
+    state: &AppState,
+    who: &ApiUser,
+    batch: Option<usize>,
+) -> Result<(), ApiError> {
+    let plan = state.plan_of(&who.user)?;
+    if batch.is_none() && plan.is_unlimited() {
+        return Ok(());
+    }
+    let now = ytvc_quota::Clock::now(&state.clock);
+    let quota = state.quota.clone();
+    let user = who.user.clone();
+    let status = blocking(move || {
+        quota
+            .status_for_plan(
+                &ytvc_quota::UserKey::from(user.id.to_string()),
+                &plan,
+                user.billing_anchor_day,
+            )
+            .map_err(|e| quota_error(&e, now))
+    })
+    .await?;
+    let refusal = match (batch, status.quota, status.remaining) {
+        (Some(n), _, _) if n > status.batch_size_limit as usize => {
+            Some(ytvc_quota::QuotaError::BatchTooLarge {
+                requested: u32::try_from(n).unwrap_or(u32::MAX),
+                limit: status.batch_size_limit,
+            })
+        }
+        (Some(n), Some(limit), Some(remaining)) if n as u64 > remaining => {
+            Some(ytvc_quota::QuotaError::InsufficientForBatch {
+                limit,
+                used: status.used,
+                requested: u32::try_from(n).unwrap_or(u32::MAX),
+                remaining,
+                reset_at: status.reset_at,
+            })
+        }
+        (None, Some(limit), Some(0)) => Some(ytvc_quota::QuotaError::Exhausted {
+            limit,
+            used: status.used,
+            reset_at: status.reset_at,
+        }),
+        _ => None,
+    };
+    refusal.map_or(Ok(()), |e| Err(quota_error(&e, now)))
 }
 
 fn parse_video_id(raw: &str) -> Result<VideoId, ApiError> {
