@@ -170,17 +170,7 @@ async fn the_quota_answer_carries_the_rate_limit_headers_without_consuming() {
 async fn a_one_video_batch_over_quota_is_quota_003() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("batchq@example.com").await;
-    for i in 0..10 {
-        let r = app
-            .authed(
-                "POST",
-                "/v1/videos",
-                &token,
-                Some(&json!({"prompt": format!("A quiet film about rain on a roof, take {i}")})),
-            )
-            .await;
-        assert_eq!(r.status, 202, "{}", r.text);
-    }
+    submit_videos(&app, &token, 10, "A quiet film about rain on a roof").await;
     let r = app
         .authed(
             "POST",
@@ -378,17 +368,7 @@ async fn the_quota_is_checked_before_the_body_is_validated() {
         )
         .await;
     assert_eq!(r.assert_error("QUOTA_002")["details"]["requested"], 6);
-    for i in 0..8 {
-        let r = app
-            .authed(
-                "POST",
-                "/v1/videos",
-                &token,
-                Some(&json!({"prompt": format!("A slow film about autumn leaves, part {i}")})),
-            )
-            .await;
-        assert_eq!(r.status, 202, "{}", r.text);
-    }
+    submit_videos(&app, &token, 8, "A slow film about autumn leaves").await;
     // 2 left: a batch of 3 invalid items is a quota matter first.
     let r = app
         .authed(
@@ -415,18 +395,23 @@ async fn the_quota_is_checked_before_the_body_is_validated() {
     )
     .await
     .assert_error("VAL_002");
-    for i in 0..2 {
+    submit_videos(&app, &token, 2, "A slow film about winter light").await;
+    app.authed("POST", "/v1/videos", &token, Some(&bad_item))
+        .await
+        .assert_error("QUOTA_001");
+}
+
+/// Submits `n` valid videos (prompts `"{topic}, part i"`); asserts each 202.
+async fn submit_videos(app: &TestApp, token: &str, n: usize, topic: &str) {
+    for i in 0..n {
         let r = app
             .authed(
                 "POST",
                 "/v1/videos",
-                &token,
-                Some(&json!({"prompt": format!("A slow film about winter light, part {i}")})),
+                token,
+                Some(&json!({"prompt": format!("{topic}, part {i}")})),
             )
             .await;
-        assert_eq!(r.status, 202, "{}", r.text);
+        assert_eq!(r.status, 202, "video {i}: {}", r.text);
     }
-    app.authed("POST", "/v1/videos", &token, Some(&bad_item))
-        .await
-        .assert_error("QUOTA_001");
 }
