@@ -190,17 +190,7 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
 
     relay.stall(true);
     let started = std::time::Instant::now();
-    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
-    assert_eq!(me.status, 200, "fail-open: {}", me.text);
-    let video = app
-        .authed(
-            "POST",
-            "/v1/videos",
-            &token,
-            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
-        )
-        .await;
-    assert_eq!(video.status, 202, "local fallback: {}", video.text);
+    assert_degraded_per_policy(&app, &token).await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "answered within the limiter's timeouts, not hung: {:?}",
@@ -270,17 +260,7 @@ async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
     .await
     .expect("starts without Redis");
     let (_, token, _) = app.user("early@example.com").await;
-    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
-    assert_eq!(me.status, 200, "fail-open: {}", me.text);
-    let video = app
-        .authed(
-            "POST",
-            "/v1/videos",
-            &token,
-            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
-        )
-        .await;
-    assert_eq!(video.status, 202, "local fallback: {}", video.text);
+    assert_degraded_per_policy(&app, &token).await;
     let ready = app.get("/health/ready").await;
     let err = ready.assert_error("INTERNAL_002");
     assert_eq!(err["details"]["components"]["redis"]["status"], "down");
@@ -288,4 +268,20 @@ async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
         err["details"]["components"]["redis"]["error"], "Redis does not answer",
         "no internal error text on the public probe"
     );
+}
+
+/// Without Redis, the general API limit fails open and the video limit falls
+/// back to the local limiter: both requests are admitted.
+async fn assert_degraded_per_policy(app: &TestApp, token: &str) {
+    let me = app.authed("GET", "/v1/auth/me", token, None).await;
+    assert_eq!(me.status, 200, "fail-open: {}", me.text);
+    let video = app
+        .authed(
+            "POST",
+            "/v1/videos",
+            token,
+            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
+        )
+        .await;
+    assert_eq!(video.status, 202, "local fallback: {}", video.text);
 }
