@@ -45,6 +45,8 @@ pub enum RunOutcome {
         message: String,
         /// Whether another attempt may succeed.
         retryable: bool,
+        /// What went wrong, for the log (never shown to clients).
+        cause: String,
     },
 }
 
@@ -118,6 +120,7 @@ impl JobRunner {
                     code: e.code(),
                     message: e.code().default_message().to_owned(),
                     retryable: e.retryable(),
+                    cause: e.to_string(),
                 },
             }
         })
@@ -135,6 +138,7 @@ impl JobRunner {
                 code,
                 message,
                 retryable,
+                ..
             } => {
                 let code = code.as_str().to_owned();
                 if RetryPolicy::should_retry(job.attempts, job.max_attempts, retryable) {
