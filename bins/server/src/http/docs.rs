@@ -43,7 +43,7 @@ use ytvc_domain::validation::{
 };
 use ytvc_error_codes::{ErrorBody, ErrorCode, format_timestamp};
 
-use super::{auth, catalog, health, quota, videos};
+use super::{analytics, artifacts, auth, batches, catalog, health, quota, videos};
 
 const DESCRIPTION: &str = r#"The API platform of an AI video creator: authenticate, submit a video or a batch of
 videos described by a prompt, and follow them as they are scripted by an LLM, given visuals
@@ -100,9 +100,9 @@ impl Modify for BearerScheme {
     ),
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_user,
-        videos::create_video, videos::list_videos, videos::get_video, videos::cancel_video, videos::get_artifact,
-        videos::create_batch, videos::list_batches, videos::get_batch, videos::cancel_batch,
-        quota::get_quota, videos::usage,
+        videos::create_video, videos::list_videos, videos::get_video, videos::cancel_video, artifacts::get_artifact,
+        batches::create_batch, batches::list_batches, batches::get_batch, batches::cancel_batch,
+        quota::get_quota, analytics::usage,
         health::health, health::ready, catalog::list_errors, super::metrics::metrics,
     ),
     components(schemas(

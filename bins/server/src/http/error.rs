@@ -241,3 +241,50 @@ pub fn for_status(status: StatusCode, method: &str, path: &str) -> ApiError {
         _ => ApiError::new(ErrorCode::Unexpected).cause(format!("unhandled status {status}")),
     }
 }
+
+impl From<ytvc_domain::videos::VideoError> for ApiError {
+    fn from(e: ytvc_domain::videos::VideoError) -> Self {
+        use ytvc_domain::videos::VideoError as E;
+        let code = e.code();
+        let header = || json!({ "header": "Idempotency-Key" });
+        match e {
+            E::Invalid(v) => ApiError::new(code)
+                .message(v.to_string())
+                .details(v.details()),
+            E::EmptyBatch => ApiError::new(code).message("A batch needs at least one video"),
+            E::Quota { error, at } => super::quota::quota_error(&error, at),
+            E::BadIdempotencyKey => ApiError::new(code)
+                .message("Idempotency-Key must be 1..=255 visible ASCII characters")
+                .details(header()),
+            E::IdempotencyConflict => ApiError::new(code)
+                .message("This Idempotency-Key was used with another request")
+                .details(header()),
+            E::IdempotencyRace => ApiError::new(code)
+                .message("A request with this Idempotency-Key is in progress; retry")
+                .details(header()),
+            E::UserNotFound(Some(user)) => ApiError::new(code)
+                .message("No user with this id")
+                .details(json!({ "user_id": user.to_string() })),
+            E::NotCancellable(status) => ApiError::new(code)
+                .message(format!("The video is already {}", status.as_str()))
+                .details(json!({ "status": status.as_str() })),
+            E::BatchNotCancellable(status) => ApiError::new(code)
+                .message(format!("The batch is already {}", status.as_str()))
+                .details(json!({ "status": status.as_str() })),
+            E::NotReady(status) => ApiError::new(code)
+                .message(format!("The video is {}", status.as_str()))
+                .details(json!({ "status": status.as_str() })),
+            E::ArtifactNotFound(name) => ApiError::new(code)
+                .message("No such artifact")
+                .details(json!({ "name": name })),
+            E::ArtifactUnreadable(cause) => ApiError::new(code).cause(cause),
+            E::InvalidQuery { parameter, message } => ApiError::new(code)
+                .message(message.map_or_else(|| format!("Invalid {parameter}"), str::to_owned))
+                .details(json!({ "parameter": parameter })),
+            E::Forbidden(why) => ApiError::new(code).message(why),
+            E::UnknownPlan(plan) => ApiError::new(code).cause(format!("unknown plan {plan}")),
+            E::Repo(cause) => ApiError::new(code).cause(cause),
+            other => ApiError::new(code).cause(other),
+        }
+    }
+}
