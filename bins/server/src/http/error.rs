@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
+use ytvc_domain::auth::AuthError;
 use ytvc_error_codes::{ErrorBody, ErrorCode};
 
 /// A failed request: a catalog code, an optional message and details, extra
@@ -129,6 +130,21 @@ impl ResponseError for ApiError {
 impl From<ytvc_persistence::DbError> for ApiError {
     fn from(e: ytvc_persistence::DbError) -> Self {
         ApiError::new(e.code()).cause(e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let code = e.code();
+        match e {
+            AuthError::Validation(v) => ApiError::new(code)
+                .message(v.to_string())
+                .details(v.details()),
+            AuthError::EmailTaken => ApiError::new(code).message("This email cannot be registered"),
+            AuthError::Forbidden(why) => ApiError::new(code).message(format!("Not allowed: {why}")),
+            AuthError::InvalidToken(why) => ApiError::new(code).cause(why),
+            other => ApiError::new(code).cause(other),
+        }
     }
 }
 

@@ -1,54 +1,19 @@
-//! Accounts over HTTP: register, login, refresh, logout, me, the admin's user
-//! update; the `Authenticated` / `ApiUser` extractors every protected route
-//! uses; and the revocation cache that keeps revocation checks cheap.
+//! The account routes and the bodies they read and write.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, get, patch, post, web};
-use futures::future::LocalBoxFuture;
-use parking_lot::Mutex;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use ytvc_domain::accounts::{Role, User, UserChange};
-use ytvc_domain::auth::{AccessClaims, AuthError, AuthService, TokenPair};
-use ytvc_domain::ids::{TokenId, UserId};
+use ytvc_domain::auth::{AuthError, TokenPair};
+use ytvc_domain::ids::UserId;
 use ytvc_error_codes::{ApiResponse, ErrorCode};
 use ytvc_quota::PlanName;
 
-use super::error::{ApiError, parse_value};
-use super::middleware::LoggedUser;
-use crate::limits::{AppliedLimits, LimitKind};
+use super::blocking;
+use super::extractors::{ApiUser, Authed, IpLimited};
+use crate::http::error::{ApiError, deserialize_error, parse_value};
 use crate::state::AppState;
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        let code = e.code();
-        match e {
-            AuthError::Validation(v) => ApiError::new(code)
-                .message(v.to_string())
-                .details(v.details()),
-            AuthError::EmailTaken => ApiError::new(code).message("This email cannot be registered"),
-            AuthError::Forbidden(why) => ApiError::new(code).message(format!("Not allowed: {why}")),
-            AuthError::InvalidToken(why) => ApiError::new(code).cause(why),
-            other => ApiError::new(code).cause(other),
-        }
-    }
-}
-
-/// Runs blocking use-case code on the blocking pool.
-///
-/// # Errors
-/// The closure's error, or INTERNAL_001 when the pool fails.
-pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
-where
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    web::block(f).await.map_err(ApiError::internal)?
-}
 
 /// An account as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,42 +116,6 @@ pub struct UserUpdate {
     pub role: Option<String>,
 }
 
-/// The client IP used for per-IP limits.
-#[must_use]
-pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-    {
-        return first.to_owned();
-    }
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
-}
-
-/// Records a rate-limit decision on the request, for the response headers.
-pub fn record_limit(req: &HttpRequest, applied: crate::limits::Applied) {
-    let mut ext = req.extensions_mut();
-    match ext.get_mut::<AppliedLimits>() {
-        Some(list) => list.0.push(applied),
-        None => {
-            ext.insert(AppliedLimits(vec![applied]));
-        }
-    }
-}
-
-async fn limit_ip(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let ip = client_ip(req, state.config.trust_forwarded_for);
-    let applied = state.limits.check_ip(&ip).await?;
-    record_limit(req, applied);
-    Ok(())
-}
-
 /// Creates an account (closed when registration is turned off). Limited per client IP.
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Credentials,
     responses(
@@ -277,7 +206,7 @@ pub async fn logout(
                 .details(json!({ "expected_content_type": "application/json" })));
         }
         let value: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|e| super::error::deserialize_error(&e))?;
+            serde_json::from_slice(&body).map_err(|e| deserialize_error(&e))?;
         parse_value::<LogoutRequest>(value)?.refresh_token
     };
     let auth = state.auth.clone();
@@ -366,283 +295,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(logout)
         .service(me)
         .service(update_user);
-}
-
-/// What the revocation cache remembers of one access token.
-#[derive(Debug, Clone)]
-struct Known {
-    revoked: bool,
-    user: Option<User>,
-    checked_ms: u64,
-}
-
-/// Caches, per access token, whether it is revoked and its account, for at
-/// most `ttl`. A revocation made on this instance is seen at once (it is
-/// written here too); one made on another instance within `ttl`.
-pub struct RevocationCache {
-    ttl_ms: u64,
-    clock: crate::clock::AppClock,
-    entries: Mutex<HashMap<TokenId, Known>>,
-}
-
-const MAX_CACHED: usize = 100_000;
-
-impl RevocationCache {
-    /// A cache whose answers are at most `ttl` old.
-    #[must_use]
-    pub fn new(ttl: Duration, clock: crate::clock::AppClock) -> Self {
-        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-        Self {
-            ttl_ms,
-            clock,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        ytvc_rate_limit::Clock::now_millis(&self.clock)
-    }
-
-    fn fresh(&self, k: &Known, now: u64) -> bool {
-        now.saturating_sub(k.checked_ms) < self.ttl_ms && now >= k.checked_ms
-    }
-
-    /// Resolves a verified token to its current account, or AUTH_003 when revoked.
-    ///
-    /// # Errors
-    /// AUTH_003 when revoked; AUTH_002 when the account is gone; storage errors.
-    pub async fn resolve(
-        &self,
-        auth: &AuthService,
-        claims: &AccessClaims,
-    ) -> Result<User, ApiError> {
-        if let Some(k) = self.entries.lock().get(&claims.token).cloned() {
-            if k.revoked {
-                return Err(AuthError::Revoked.into());
-            }
-            if self.fresh(&k, self.now_ms())
-                && let Some(user) = k.user
-            {
-                return Ok(user);
-            }
-        }
-        let auth = auth.clone();
-        let c = claims.clone();
-        let (revoked, user) = blocking(move || {
-            let revoked = auth.is_revoked(&c).map_err(ApiError::from)?;
-            let user = if revoked {
-                None
-            } else {
-                Some(auth.current_user(&c).map_err(ApiError::from)?)
-            };
-            Ok((revoked, user))
-        })
-        .await?;
-        let now = self.now_ms();
-        let mut entries = self.entries.lock();
-        if entries.len() >= MAX_CACHED {
-            entries.retain(|_, k| k.revoked || (now.saturating_sub(k.checked_ms) < self.ttl_ms));
-            if entries.len() >= MAX_CACHED {
-                entries.clear();
-            }
-        }
-        entries.insert(
-            claims.token,
-            Known {
-                revoked,
-                user: user.clone(),
-                checked_ms: now,
-            },
-        );
-        drop(entries);
-        user.ok_or_else(|| AuthError::Revoked.into())
-    }
-
-    /// Remembers a revocation made here (effective at once on this instance).
-    pub fn mark_revoked(&self, claims: &AccessClaims) {
-        let now = self.now_ms();
-        let mut entries = self.entries.lock();
-        // Other cached tokens of this user are re-checked (their session may
-        // be the one just revoked).
-        entries.retain(|_, k| k.revoked || k.user.as_ref().is_none_or(|u| u.id != claims.user));
-        entries.insert(
-            claims.token,
-            Known {
-                revoked: true,
-                user: None,
-                checked_ms: now,
-            },
-        );
-    }
-
-    /// Drops the cached account of `user` (after a plan or role change here).
-    pub fn forget_user(&self, user: UserId) {
-        self.entries
-            .lock()
-            .retain(|_, k| k.revoked || k.user.as_ref().is_none_or(|u| u.id != user));
-    }
-}
-
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
-        return Err(AuthError::MissingCredentials.into());
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::from(AuthError::InvalidToken("non-ASCII header".into())))?;
-    let mut parts = value.splitn(2, ' ');
-    match (parts.next(), parts.next()) {
-        (Some(scheme), Some(token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim().to_owned())
-        }
-        _ => Err(AuthError::InvalidToken("not a bearer token".into()).into()),
-    }
-}
-
-/// An authenticated caller (token verified, not revoked, account loaded),
-/// WITHOUT counting the API rate limit (used by `GET /v1/quota`).
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    /// The account as stored now.
-    pub user: User,
-    /// The verified claims.
-    pub claims: AccessClaims,
-}
-
-impl Authenticated {
-    async fn extract(req: &HttpRequest) -> Result<Self, ApiError> {
-        let state = req
-            .app_data::<web::Data<AppState>>()
-            .ok_or_else(|| ApiError::internal("application state missing"))?
-            .clone();
-        let result = async {
-            let token = bearer(req)?;
-            let claims = state.auth.verify(&token)?;
-            let user = state.revocations.resolve(&state.auth, &claims).await?;
-            Ok::<_, ApiError>(Self { user, claims })
-        }
-        .await;
-        match result {
-            Ok(who) => {
-                req.extensions_mut()
-                    .insert(LoggedUser(who.user.id.to_string()));
-                Ok(who)
-            }
-            Err(err) => {
-                // Failed authentications count against the client IP (token
-                // guessing is credential stuffing too) and carry its headers.
-                limit_ip(req, &state).await?;
-                Err(err)
-            }
-        }
-    }
-}
-
-impl FromRequest for Authenticated {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { Self::extract(&req).await })
-    }
-}
-
-/// An authenticated caller whose request was counted against the plan's
-/// general API limit (authenticate → rate limit → handler).
-#[derive(Debug, Clone)]
-pub struct ApiUser {
-    /// The account as stored now.
-    pub user: User,
-    /// The verified claims.
-    pub claims: AccessClaims,
-}
-
-impl FromRequest for ApiUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let who = Authenticated::extract(&req).await?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::internal("application state missing"))?
-                .clone();
-            let applied = state.limits.check_user(&who.user, LimitKind::Api).await?;
-            record_limit(&req, applied);
-            Ok(Self {
-                user: who.user,
-                claims: who.claims,
-            })
-        })
-    }
-}
-
-/// An [`ApiUser`] and `T` (a body or query extractor), with `T` extracted
-/// only once the caller is authenticated and counted: a request is answered
-/// in the order authenticate → rate limit → the rest, whatever else is wrong
-/// with it (a bad body from an unknown caller is AUTH_001, and a bad body
-/// from a known one still counts against its API limit).
-#[derive(Debug)]
-pub struct Authed<T> {
-    /// The caller.
-    pub who: ApiUser,
-    /// What `T` extracted.
-    pub data: T,
-}
-
-impl<T> FromRequest for Authed<T>
-where
-    T: FromRequest + 'static,
-    T::Error: Into<actix_web::Error>,
-{
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let who = ApiUser::from_request(&req, &mut Payload::None).await?;
-            let data = T::from_request(&req, &mut payload)
-                .await
-                .map_err(Into::into)?;
-            Ok(Self { who, data })
-        })
-    }
-}
-
-/// `T` (the body) extracted only once the request was counted against its
-/// client IP's limit (register, login, refresh): a malformed body counts too,
-/// and its answer carries the limit's headers like every /v1 answer.
-#[derive(Debug)]
-pub struct IpLimited<T>(pub T);
-
-impl<T> FromRequest for IpLimited<T>
-where
-    T: FromRequest + 'static,
-    T::Error: Into<actix_web::Error>,
-{
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::internal("application state missing"))?
-                .clone();
-            limit_ip(&req, &state).await?;
-            let data = T::from_request(&req, &mut payload)
-                .await
-                .map_err(Into::into)?;
-            Ok(Self(data))
-        })
-    }
 }
