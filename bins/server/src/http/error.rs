@@ -6,6 +6,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 use ytvc_domain::auth::AuthError;
+use ytvc_domain::jobs::JobError;
+use ytvc_domain::repo::RepoError;
+use ytvc_domain::validation::ValidationError;
 use ytvc_error_codes::{ErrorBody, ErrorCode};
 
 /// A failed request: a catalog code, an optional message and details, extra
@@ -137,14 +140,32 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let code = e.code();
         match e {
-            AuthError::Validation(v) => ApiError::new(code)
-                .message(v.to_string())
-                .details(v.details()),
+            AuthError::Validation(v) => v.into(),
             AuthError::EmailTaken => ApiError::new(code).message("This email cannot be registered"),
             AuthError::Forbidden(why) => ApiError::new(code).message(format!("Not allowed: {why}")),
             AuthError::InvalidToken(why) => ApiError::new(code).cause(why),
             other => ApiError::new(code).cause(other),
         }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(v: ValidationError) -> Self {
+        ApiError::new(v.code())
+            .message(v.to_string())
+            .details(v.details())
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        ApiError::new(e.code()).cause(e)
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        ApiError::new(e.code()).cause(e)
     }
 }
 

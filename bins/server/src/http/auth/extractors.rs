@@ -54,7 +54,7 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     };
     let value = value
         .to_str()
-        .map_err(|_| ApiError::from(AuthError::InvalidToken("non-ASCII header".into())))?;
+        .map_err(|_| AuthError::InvalidToken("non-ASCII header".into()))?;
     let mut parts = value.splitn(2, ' ');
     match (parts.next(), parts.next()) {
         (Some(scheme), Some(token))

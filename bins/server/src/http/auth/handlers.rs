@@ -134,7 +134,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.auth.clone();
     let Credentials { email, password } = parse_value(body.into_inner())?;
-    let user = blocking(move || auth.register(&email, &password).map_err(ApiError::from)).await?;
+    let user = blocking(move || Ok(auth.register(&email, &password)?)).await?;
     Ok(HttpResponse::Created().json(ApiResponse::new(UserView::from(&user))))
 }
 
@@ -154,7 +154,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.auth.clone();
     let Credentials { email, password } = parse_value(body.into_inner())?;
-    let pair = blocking(move || auth.login(&email, &password).map_err(ApiError::from)).await?;
+    let pair = blocking(move || Ok(auth.login(&email, &password)?)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(TokenView::from(pair))))
 }
 
@@ -173,7 +173,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.auth.clone();
     let token = parse_value::<RefreshRequest>(body.into_inner())?.refresh_token;
-    let pair = blocking(move || auth.refresh(&token).map_err(ApiError::from)).await?;
+    let pair = blocking(move || Ok(auth.refresh(&token)?)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(TokenView::from(pair))))
 }
 
@@ -211,11 +211,7 @@ pub async fn logout(
     };
     let auth = state.auth.clone();
     let claims = who.claims.clone();
-    blocking(move || {
-        auth.logout(&claims, refresh_token.as_deref())
-            .map_err(ApiError::from)
-    })
-    .await?;
+    blocking(move || Ok(auth.logout(&claims, refresh_token.as_deref())?)).await?;
     state.revocations.mark_revoked(&who.claims);
     Ok(HttpResponse::Ok().json(ApiResponse::new(json!({ "logged_out": true }))))
 }
@@ -273,16 +269,11 @@ pub async fn update_user(
         }
     }
     if let Some(role) = body.role {
-        change.role =
-            Some(Role::parse("role", &role).map_err(|e| ApiError::from(AuthError::Validation(e)))?);
+        change.role = Some(Role::parse("role", &role)?);
     }
     let auth = state.auth.clone();
     let actor = who.user.clone();
-    let user = blocking(move || {
-        auth.update_user(&actor, id, &change)
-            .map_err(ApiError::from)
-    })
-    .await?;
+    let user = blocking(move || Ok(auth.update_user(&actor, id, &change)?)).await?;
     state.revocations.forget_user(user.id);
     Ok(HttpResponse::Ok().json(ApiResponse::new(UserView::from(&user))))
 }

@@ -73,11 +73,11 @@ impl RevocationCache {
         let auth = auth.clone();
         let c = claims.clone();
         let (revoked, user) = blocking(move || {
-            let revoked = auth.is_revoked(&c).map_err(ApiError::from)?;
+            let revoked = auth.is_revoked(&c)?;
             let user = if revoked {
                 None
             } else {
-                Some(auth.current_user(&c).map_err(ApiError::from)?)
+                Some(auth.current_user(&c)?)
             };
             Ok((revoked, user))
         })
