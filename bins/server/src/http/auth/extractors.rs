@@ -211,3 +211,50 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+    use actix_web::test::TestRequest;
+    use ytvc_error_codes::ErrorCode;
+
+    use super::*;
+
+    fn bearer_of(value: Option<HeaderValue>) -> Result<String, ErrorCode> {
+        let req = match value {
+            Some(v) => TestRequest::default().insert_header((AUTHORIZATION, v)),
+            None => TestRequest::default(),
+        };
+        bearer(&req.to_http_request()).map_err(|e| e.code())
+    }
+
+    #[test]
+    fn only_a_bearer_token_is_read() {
+        let text = |s: &'static str| Some(HeaderValue::from_static(s));
+        assert_eq!(bearer_of(text("Bearer abc.def")), Ok("abc.def".into()));
+        assert_eq!(bearer_of(text("bearer  abc ")), Ok("abc".into()));
+        assert_eq!(bearer_of(None), Err(ErrorCode::MissingCredentials));
+        for bad in ["Basic YWRhOnB3", "Bearer", "Bearer   ", "abc"] {
+            assert_eq!(bearer_of(text(bad)), Err(ErrorCode::InvalidToken), "{bad}");
+        }
+        let latin1 = HeaderValue::from_bytes(b"Bearer caf\xe9").unwrap();
+        assert_eq!(bearer_of(Some(latin1)), Err(ErrorCode::InvalidToken));
+    }
+
+    #[test]
+    fn the_client_ip_is_the_peers_unless_forwarded_for_is_trusted() {
+        let peer = "192.0.2.1:4321".parse().unwrap();
+        let forwarded = |value: &'static str| {
+            TestRequest::default()
+                .peer_addr(peer)
+                .insert_header(("x-forwarded-for", value))
+                .to_http_request()
+        };
+        let req = forwarded("203.0.113.7, 10.0.0.1");
+        assert_eq!(client_ip(&req, false), "192.0.2.1");
+        assert_eq!(client_ip(&req, true), "203.0.113.7");
+        assert_eq!(client_ip(&forwarded("not-an-ip"), true), "192.0.2.1");
+        let unknown = TestRequest::default().to_http_request();
+        assert_eq!(client_ip(&unknown, true), "unknown");
+    }
+}

@@ -126,3 +126,108 @@ impl RevocationCache {
             .retain(|_, k| k.revoked || k.user.as_ref().is_none_or(|u| u.id != user));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use ytvc_domain::accounts::Role;
+    use ytvc_domain::ids::SessionId;
+    use ytvc_domain::validation::Email;
+    use ytvc_quota::{AnchorDay, PlanName};
+
+    use super::*;
+    use crate::clock::AppClock;
+
+    fn user() -> User {
+        User {
+            id: UserId::new(),
+            email: Email::parse("ada@example.com").unwrap(),
+            password_hash: String::new(),
+            role: Role::User,
+            plan: PlanName::parse("free").unwrap(),
+            billing_anchor_day: AnchorDay::FIRST,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn claims(user: &User) -> AccessClaims {
+        AccessClaims {
+            user: user.id,
+            token: TokenId::new(),
+            session: SessionId::new(),
+            role: user.role,
+            plan: user.plan.clone(),
+            issued_at: Utc::now(),
+            expires_at: Utc::now(),
+        }
+    }
+
+    /// Caches `user` as the account of `claims`, checked now.
+    fn remember(cache: &RevocationCache, claims: &AccessClaims, user: &User) {
+        let known = Known {
+            revoked: false,
+            user: Some(user.clone()),
+            checked_ms: cache.now_ms(),
+        };
+        cache.entries.lock().insert(claims.token, known);
+    }
+
+    fn cached_user(cache: &RevocationCache, claims: &AccessClaims) -> Option<UserId> {
+        let entries = cache.entries.lock();
+        entries.get(&claims.token)?.user.as_ref().map(|u| u.id)
+    }
+
+    #[test]
+    fn an_answer_is_fresh_for_the_ttl_only() {
+        let clock = AppClock::manual(Utc::now());
+        let cache = RevocationCache::new(Duration::from_secs(2), clock.clone());
+        let now = cache.now_ms();
+        let known = Known {
+            revoked: false,
+            user: None,
+            checked_ms: now,
+        };
+        assert!(cache.fresh(&known, now));
+        clock.advance(Duration::from_millis(1999));
+        assert!(cache.fresh(&known, cache.now_ms()));
+        clock.advance(Duration::from_millis(1));
+        assert!(!cache.fresh(&known, cache.now_ms()));
+        // Checked "in the future" (a clock that went back): not trusted.
+        assert!(!cache.fresh(&known, now - 1));
+    }
+
+    #[test]
+    fn a_revocation_here_is_remembered_and_rechecks_the_users_other_tokens() {
+        let cache = RevocationCache::new(Duration::from_secs(2), AppClock::system());
+        let (ada, bob) = (user(), user());
+        let (ada_1, ada_2, bob_1) = (claims(&ada), claims(&ada), claims(&bob));
+        for (c, u) in [(&ada_1, &ada), (&ada_2, &ada), (&bob_1, &bob)] {
+            remember(&cache, c, u);
+        }
+        cache.mark_revoked(&ada_1);
+        let entries = cache.entries.lock();
+        assert!(entries[&ada_1.token].revoked);
+        assert!(!entries.contains_key(&ada_2.token));
+        assert!(entries.contains_key(&bob_1.token));
+    }
+
+    #[test]
+    fn forgetting_a_user_keeps_revocations() {
+        let cache = RevocationCache::new(Duration::from_secs(2), AppClock::system());
+        let (ada, bob) = (user(), user());
+        let (ada_1, ada_2, bob_1) = (claims(&ada), claims(&ada), claims(&bob));
+        remember(&cache, &ada_1, &ada);
+        remember(&cache, &bob_1, &bob);
+        let revoked = Known {
+            revoked: true,
+            user: None,
+            checked_ms: cache.now_ms(),
+        };
+        cache.entries.lock().insert(ada_2.token, revoked);
+        cache.forget_user(ada.id);
+        assert_eq!(cached_user(&cache, &ada_1), None);
+        assert_eq!(cached_user(&cache, &bob_1), Some(bob.id));
+        assert!(cache.entries.lock()[&ada_2.token].revoked);
+    }
+}

@@ -411,3 +411,68 @@ fn header_components(d: &Defaults) -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op_of<'a>(method: &'a str, path: &'a str, op: &Value) -> Op<'a> {
+        Op::new(method, path, op, &Map::new())
+    }
+
+    #[test]
+    fn a_secured_json_operation_documents_what_every_one_can_answer() {
+        let mut value = json!({
+            "security": [{ "bearer": [] }],
+            "requestBody": { "content": { "application/json": { "schema": {} } } },
+            "responses": { "200": { "description": "ok" } }
+        });
+        let op = op_of("post", "/v1/things", &value);
+        add_required_responses(&mut value, &op);
+        let mut statuses: Vec<&String> = value["responses"].as_object().unwrap().keys().collect();
+        statuses.sort();
+        assert_eq!(statuses, ["200", "400", "401", "413", "429"]);
+        assert_eq!(
+            value["responses"]["401"]["description"],
+            describe(&[
+                ErrorCode::MissingCredentials,
+                ErrorCode::InvalidToken,
+                ErrorCode::RevokedToken
+            ])
+        );
+    }
+
+    #[test]
+    fn a_named_code_gets_its_example_and_the_implied_ones_are_added() {
+        let op_value = json!({ "security": [{ "bearer": [] }] });
+        let op = op_of("get", "/v1/things", &op_value);
+        let mut response = json!({ "description": "AUTH_001: no token" });
+        complete_error(&mut response, 401, &op, &Defaults::load());
+        let text = response["description"].as_str().unwrap();
+        assert!(
+            text.starts_with("AUTH_001: no token; also AUTH_002 / AUTH_003"),
+            "{text}"
+        );
+        let examples = &response["content"]["application/json"]["examples"];
+        for code in ["AUTH_001", "AUTH_002", "AUTH_003"] {
+            assert_eq!(examples[code]["value"]["error"]["code"], code);
+        }
+    }
+
+    #[test]
+    fn headers_are_declared_by_reference() {
+        let op_value = json!({});
+        let mut response = json!({ "description": "slow down" });
+        declare_headers(&mut response, 429, &op_of("get", "/v1/things", &op_value));
+        let headers = response["headers"].as_object().unwrap();
+        assert_eq!(headers.len(), 2 + RATE_LIMIT_HEADERS.len());
+        assert_eq!(
+            headers[RETRY_AFTER_HEADER],
+            json!({ "$ref": "#/components/headers/Retry-After" })
+        );
+        let mut health = json!({ "description": "ok" });
+        declare_headers(&mut health, 200, &op_of("get", "/health", &op_value));
+        let names: Vec<&String> = health["headers"].as_object().unwrap().keys().collect();
+        assert_eq!(names, [REQUEST_ID_HEADER]);
+    }
+}

@@ -165,3 +165,48 @@ pub(super) fn constrain_schemas(schemas: &mut Map<String, Value>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_copies_become_references() {
+        let item = json!({ "type": "object", "properties": { "id": { "type": "string" } } });
+        let mut schemas = Map::new();
+        schemas.insert("Item".into(), item.clone());
+        schemas.insert(
+            "Page".into(),
+            json!({ "type": "object", "properties": {
+                "items": { "type": "array", "items": item },
+                "next_cursor": { "type": ["string", "null"] } } }),
+        );
+        dedupe_inline_copies(&mut schemas);
+        constrain_schemas(&mut schemas);
+        assert_eq!(
+            schemas["Page"]["properties"]["items"]["items"],
+            json!({ "$ref": "#/components/schemas/Item" })
+        );
+        assert_eq!(schemas["Item"], item);
+        assert_eq!(schemas["Page"]["required"], json!(["next_cursor"]));
+    }
+
+    #[test]
+    fn video_requests_carry_the_domains_constraints() {
+        let mut schemas = Map::new();
+        schemas.insert(
+            "VideoRequest".into(),
+            json!({ "type": "object", "properties": {
+                Prompt::FIELD: { "type": "string" }, Style::FIELD: { "type": ["string", "null"] } } }),
+        );
+        constrain_schemas(&mut schemas);
+        let req = &schemas["VideoRequest"];
+        assert_eq!(req["required"], json!([Prompt::FIELD]));
+        let prompt = &req["properties"][Prompt::FIELD];
+        assert_eq!(prompt["minLength"], Prompt::MIN_CHARS);
+        assert_eq!(prompt["maxLength"], Prompt::MAX_CHARS);
+        let style = &req["properties"][Style::FIELD];
+        assert_eq!(style["default"], Style::DEFAULT.as_str());
+        assert_eq!(style["enum"].as_array().unwrap().last(), Some(&Value::Null));
+    }
+}

@@ -43,3 +43,43 @@ pub async fn docs_redirect() -> HttpResponse {
         .insert_header(("Location", "/docs/"))
         .finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::{TestRequest, call_service, init_service, read_body};
+    use actix_web::{App, http::StatusCode};
+
+    use super::*;
+
+    fn header<B>(res: &actix_web::dev::ServiceResponse<B>, name: &str) -> String {
+        let value = res
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default());
+        value.unwrap_or_default().to_owned()
+    }
+
+    #[actix_web::test]
+    async fn the_pages_are_served_from_the_binary() {
+        let app = init_service(
+            App::new()
+                .service(docs_redirect)
+                .service(redoc)
+                .service(redoc_js),
+        )
+        .await;
+        let res = call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(header(&res, "location"), "/docs/");
+        let res = call_service(&app, TestRequest::get().uri("/redoc").to_request()).await;
+        assert_eq!(header(&res, "content-type"), "text/html; charset=utf-8");
+        let page = String::from_utf8(read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains(r#"<script src="/redoc/redoc.standalone.js">"#));
+        assert!(page.contains(r#"spec-url="/openapi.json""#));
+        let req = TestRequest::get().uri("/redoc/redoc.standalone.js");
+        let res = call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(header(&res, "cache-control"), "public, max-age=86400");
+        assert_eq!(read_body(res).await.len(), REDOC_JS.len());
+    }
+}
