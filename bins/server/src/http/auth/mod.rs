@@ -1,7 +1,8 @@
 //! Accounts over HTTP: register, login, refresh, logout, me, the admin's user
 //! update (`handlers`); the `Authenticated` / `ApiUser` extractors every
 //! protected route uses (`extractors`); and the revocation cache that keeps
-//! revocation checks cheap (`revocation`).
+//! revocation checks cheap (`revocation`). `blocking` here serves every
+//! handler of the edge.
 
 mod extractors;
 mod handlers;
@@ -11,8 +12,8 @@ use actix_web::web;
 
 use super::error::ApiError;
 pub use extractors::{ApiUser, Authed, Authenticated, IpLimited, client_ip, record_limit};
-// Everything public of the handlers: the routes, their bodies and the
-// `#[utoipa::path]` items `ApiDoc` names as `auth::register`, ....
+// Everything public of the handlers: the routes and `configure`, their
+// bodies, and the `#[utoipa::path]` items `ApiDoc` names (`auth::register`).
 pub use handlers::*;
 pub use revocation::RevocationCache;
 
