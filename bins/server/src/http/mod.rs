@@ -1,5 +1,7 @@
 //! The HTTP edge: routes, middleware, error rendering and the OpenAPI document.
-//! The only module of the workspace that knows actix-web.
+//! Most of the server's actix-web code lives here: the server is the only
+//! crate of the workspace that knows actix-web, and within it `startup`,
+//! `cli` and `limits` use it too.
 
 pub mod analytics;
 pub mod artifacts;
