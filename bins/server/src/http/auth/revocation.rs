@@ -129,7 +129,7 @@ impl RevocationCache {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use chrono::{DateTime, TimeZone, Utc};
     use ytvc_domain::accounts::Role;
     use ytvc_domain::ids::SessionId;
     use ytvc_domain::validation::Email;
@@ -137,6 +137,10 @@ mod tests {
 
     use super::*;
     use crate::clock::AppClock;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 28, 14, 0, 0).unwrap()
+    }
 
     fn user() -> User {
         User {
@@ -146,8 +150,8 @@ mod tests {
             role: Role::User,
             plan: PlanName::parse("free").unwrap(),
             billing_anchor_day: AnchorDay::FIRST,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            created_at: t0(),
+            updated_at: t0(),
         }
     }
 
@@ -158,8 +162,8 @@ mod tests {
             session: SessionId::new(),
             role: user.role,
             plan: user.plan.clone(),
-            issued_at: Utc::now(),
-            expires_at: Utc::now(),
+            issued_at: t0(),
+            expires_at: t0(),
         }
     }
 
@@ -180,7 +184,7 @@ mod tests {
 
     #[test]
     fn an_answer_is_fresh_for_the_ttl_only() {
-        let clock = AppClock::manual(Utc::now());
+        let clock = AppClock::manual(t0());
         let cache = RevocationCache::new(Duration::from_secs(2), clock.clone());
         let now = cache.now_ms();
         let known = Known {
