@@ -802,6 +802,18 @@ pub trait ArtifactStore: Send + Sync {
     ///
     /// `AssemblyFailed` when the files exist but cannot be deleted.
     fn discard<'a>(&'a self, video_id: &'a str) -> BoxFuture<'a, Result<(), MediaError>>;
+
+    /// Reads the file `name` of the set of `video_id`; `None` when the set
+    /// or the file does not exist (or either name is invalid).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` when the file exists but cannot be read.
+    fn read<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>>;
 }
 
 #[cfg(test)]
