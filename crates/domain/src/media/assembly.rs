@@ -17,8 +17,8 @@ pub struct AssemblyScene {
     /// still or title card.
     pub visual: MediaBlob,
     /// Which generator made it: stills and title cards are shown with a
-    /// slow pan / zoom, clips as they are (looped or frozen on their last
-    /// frame when shorter than the scene, cut when longer).
+    /// slow pan / zoom, clips as they are (held on their last frame when
+    /// shorter than the scene, cut when longer).
     pub visual_source: VisualSource,
     /// The narration (WAV, 16-bit PCM), `None` when the voice is `none`:
     /// the scene is then silent. Shorter audio is padded with silence,

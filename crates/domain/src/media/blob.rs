@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 pub enum VisualSource {
     /// A video clip ([`VisualGenerator::clip`](super::VisualGenerator::clip), Veo).
     Clip,
-    /// A still image ([`VisualGenerator::still`](super::VisualGenerator::still), Imagen): the first fallback.
+    /// A still image ([`VisualGenerator::still`](super::VisualGenerator::still), Imagen or a Gemini image
+    /// model): the first fallback.
     Still,
     /// A rendered title card ([`TitleCardRenderer`](super::TitleCardRenderer)): the last resort.
     TitleCard,
@@ -41,7 +42,7 @@ impl fmt::Display for VisualSource {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MediaFormat {
-    /// MPEG-4 video (Veo).
+    /// MPEG-4 video (Veo clips, the assembled video).
     Mp4,
     /// Animated PNG (the local provider's clips).
     Apng,

@@ -123,7 +123,7 @@ pub enum MediaError {
     /// could not be rendered).
     #[error("generation failed: {0}")]
     GenerationFailed(String),
-    /// Writing the artifact set failed.
+    /// Writing the artifact set, or assembling the video, failed.
     #[error("assembly failed: {0}")]
     AssemblyFailed(String),
 }

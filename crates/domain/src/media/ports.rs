@@ -26,7 +26,7 @@ pub trait ScriptWriter: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `Timeout` (`LLM_001`), `CircuitOpen` / `Unavailable` /
+    /// `Timeout` (`LLM_001`), `CircuitOpen` / `Unavailable` / `Rejected` /
     /// `QuotaExhausted` (`LLM_002`), `BadResponse` (`LLM_003`), `Refused`
     /// (`LLM_004`), all with [`Service::Llm`](super::Service::Llm).
     fn write_script<'a>(
