@@ -10,12 +10,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VisualSource {
-    /// A video clip ([`VisualGenerator::clip`](super::VisualGenerator::clip), Veo).
+    /// A video clip ([`VisualGenerator::clip`](super::VisualGenerator::clip),
+    /// Veo).
     Clip,
-    /// A still image ([`VisualGenerator::still`](super::VisualGenerator::still), Imagen or a Gemini image
-    /// model): the first fallback.
+    /// A still image
+    /// ([`VisualGenerator::still`](super::VisualGenerator::still), Imagen or
+    /// a Gemini image model): the first fallback.
     Still,
-    /// A rendered title card ([`TitleCardRenderer`](super::TitleCardRenderer)): the last resort.
+    /// A rendered title card
+    /// ([`TitleCardRenderer`](super::TitleCardRenderer)): the last resort.
     TitleCard,
 }
 

@@ -53,7 +53,8 @@ pub trait VisualGenerator: Send + Sync {
     ///
     /// # Errors
     ///
-    /// Errors of [`Service::Imagen`](super::Service::Imagen) (`MEDIA_002`, `MEDIA_004`, `VIDEO_001`).
+    /// Errors of [`Service::Imagen`](super::Service::Imagen) (`MEDIA_002`,
+    /// `MEDIA_004`, `VIDEO_001`).
     fn still<'a>(
         &'a self,
         scene: &'a Scene,
@@ -140,7 +141,8 @@ pub trait ArtifactStore: Send + Sync {
     /// # Errors
     ///
     /// `AssemblyFailed` (`VIDEO_004`) when `video_id` or `name` is invalid
-    /// ([`is_artifact_set_id`](super::is_artifact_set_id), [`is_artifact_name`](super::is_artifact_name)) or the write fails.
+    /// ([`is_artifact_set_id`](super::is_artifact_set_id),
+    /// [`is_artifact_name`](super::is_artifact_name)) or the write fails.
     fn put<'a>(
         &'a self,
         video_id: &'a str,
