@@ -129,7 +129,7 @@ const MAX_DEPTH: u8 = 2;
 
 fn compiled() -> &'static [Compiled] {
     static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
-    COMPILED.get_or_init(|| rules::PATTERNS.iter().map(Compiled::new).collect())
+    COMPILED.get_or_init(|| rules::patterns().map(Compiled::new).collect())
 }
 
 /// Screens `text` and returns the first rule it breaks, or `None` when it
