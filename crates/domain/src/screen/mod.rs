@@ -72,7 +72,7 @@ pub enum ScreenRule {
     InstructionOverride,
     /// Tries to make the model reveal its system prompt.
     SystemPromptLeak,
-    /// Poses as another chat role or authority ("System:", "[INST]",
+    /// Poses as another chat role or authority ("System:", "\[INST\]",
     /// "developer mode enabled").
     RoleImpersonation,
     /// Contains data delimiters or chat-template markers meant to end the
