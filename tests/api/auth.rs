@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use ytvc_e2e::{Db, PASSWORD, TestApp};
+use ytvc_e2e::{Db, PASSWORD, TestApp, UNKNOWN_ID};
 
 #[tokio::test]
 async fn register_normalises_the_email_and_refuses_duplicates() {
@@ -100,9 +100,10 @@ async fn bad_register_bodies_get_clear_errors_and_store_nothing() {
 
 #[tokio::test]
 async fn registration_can_be_closed() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| c.registration_open = false)
-        .await
-        .unwrap();
+    let app = TestApp::builder()
+        .with_config(|c| c.registration_open = false)
+        .spawn()
+        .await;
     let r = app
         .post(
             "/v1/auth/register",
@@ -192,22 +193,17 @@ async fn bad_access_tokens_are_refused() {
 #[tokio::test]
 async fn a_token_for_another_audience_or_issuer_is_refused() {
     let secret = "a-shared-secret-of-at-least-32-bytes!!";
-    let ours = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.jwt_secret = Some(ytvc_server::config::Secret::new(secret.into()))
-    })
-    .await
-    .unwrap();
+    let ours = TestApp::builder().with_jwt_secret(secret).spawn().await;
     for tweak in [
         Box::new(|c: &mut ytvc_server::config::Config| c.jwt.audience = "other-api".into())
             as Box<dyn FnOnce(&mut ytvc_server::config::Config)>,
         Box::new(|c: &mut ytvc_server::config::Config| c.jwt.issuer = "other-issuer".into()),
     ] {
-        let other = TestApp::spawn_with(Db::Sqlite, |c| {
-            c.jwt_secret = Some(ytvc_server::config::Secret::new(secret.into()));
-            tweak(c);
-        })
-        .await
-        .unwrap();
+        let other = TestApp::builder()
+            .with_jwt_secret(secret)
+            .with_config(tweak)
+            .spawn()
+            .await;
         let (_, foreign, _) = other.user("f@example.com").await;
         ours.authed("GET", "/v1/auth/me", &foreign, None)
             .await
@@ -289,10 +285,7 @@ async fn only_admins_change_plans_and_roles() {
         .await
         .assert_error("AUTH_005");
     app.make_admin(&admin_id).await;
-    let admin_token = app.login("root@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin_token = app.access_token("root@example.com").await;
     let r = app
         .authed("PATCH", &path, &admin_token, Some(&json!({"plan": "pro"})))
         .await;
@@ -313,7 +306,7 @@ async fn only_admins_change_plans_and_roles() {
     app.authed("PATCH", &path, &admin_token, Some(&json!({"role": "god"})))
         .await
         .assert_error("VAL_007");
-    let missing = format!("/v1/admin/users/{}", uuid_like());
+    let missing = format!("/v1/admin/users/{UNKNOWN_ID}");
     app.authed(
         "PATCH",
         &missing,
@@ -330,10 +323,6 @@ async fn only_admins_change_plans_and_roles() {
     )
     .await
     .assert_error("NOT_FOUND_003");
-}
-
-fn uuid_like() -> &'static str {
-    "01900000-0000-7000-8000-000000000000"
 }
 
 #[tokio::test]
@@ -366,11 +355,10 @@ async fn credential_stuffing_from_one_ip_is_cut_off() {
 
 #[tokio::test]
 async fn cors_allows_only_listed_origins() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.cors_origins = vec!["https://app.example.com".into()]
-    })
-    .await
-    .unwrap();
+    let app = TestApp::builder()
+        .with_config(|c| c.cors_origins = vec!["https://app.example.com".into()])
+        .spawn()
+        .await;
     let r = app
         .send(
             app.build(reqwest::Method::GET, "/health")
@@ -415,13 +403,12 @@ async fn cors_allows_only_listed_origins() {
 /// within the revocation cache's lifetime (2 s by default), on every backend.
 #[tokio::test]
 async fn a_logout_on_one_instance_is_honoured_by_another_within_the_cache_ttl() {
-    for db in [ytvc_e2e::Db::Sqlite, ytvc_e2e::Db::Postgres] {
-        let Some(a) = TestApp::spawn_with(db, |c| {
-            c.jwt_secret = Some(ytvc_server::config::Secret::new(
-                "fleet-signing-secret-0123456789abcdef0123".to_owned(),
-            ));
-        })
-        .await
+    for db in [Db::Sqlite, Db::Postgres] {
+        let Some(a) = TestApp::builder()
+            .with_db(db)
+            .with_jwt_secret("fleet-signing-secret-0123456789abcdef0123")
+            .try_spawn()
+            .await
         else {
             continue;
         };
