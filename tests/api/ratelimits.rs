@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ytvc_e2e::TestApp;
+use ytvc_e2e::{TestApp, VideoReq};
 
 async fn spend(app: &TestApp, token: &str, n: usize) {
     for i in 0..n {
@@ -18,10 +18,7 @@ async fn the_101st_call_of_a_free_user_in_an_hour_is_refused_and_the_window_slid
     spend(&app, &token, 60).await;
     app.clock.advance(Duration::from_secs(30 * 60));
     // The access token (15 min) has expired meanwhile: log in again.
-    let token = app.login("free@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.access_token("free@example.com").await;
     spend(&app, &token, 40).await;
     let r = app.authed("GET", "/v1/auth/me", &token, None).await;
     let err = r.assert_error("RATE_001");
@@ -51,10 +48,7 @@ async fn the_101st_call_of_a_free_user_in_an_hour_is_refused_and_the_window_slid
     app.clock.advance(Duration::from_millis(
         u64::try_from(reset_ms - now_ms - 1).unwrap(),
     ));
-    let token = app.login("free@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.access_token("free@example.com").await;
     app.authed("GET", "/v1/auth/me", &token, None)
         .await
         .assert_error("RATE_001");
@@ -172,11 +166,7 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
     };
     let relay = StallingRelay::start(&redis).await;
     let url = relay.url.clone();
-    let app = TestApp::spawn_with(ytvc_e2e::Db::Sqlite, |c| {
-        c.redis_url = Some(ytvc_server::config::Secret::new(url));
-    })
-    .await
-    .expect("sqlite");
+    let app = TestApp::builder().with_redis(url).spawn().await;
     // Unique per run: the shared Redis keeps counters across test runs.
     let email = format!(
         "stall-{}@example.com",
@@ -252,13 +242,10 @@ async fn degraded_total(app: &TestApp) -> u64 {
 #[tokio::test]
 async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
     // Nothing listens on port 1.
-    let app = TestApp::spawn_with(ytvc_e2e::Db::Sqlite, |c| {
-        c.redis_url = Some(ytvc_server::config::Secret::new(
-            "redis://127.0.0.1:1".to_owned(),
-        ));
-    })
-    .await
-    .expect("starts without Redis");
+    let app = TestApp::builder()
+        .with_redis("redis://127.0.0.1:1")
+        .spawn()
+        .await;
     let (_, token, _) = app.user("early@example.com").await;
     assert_degraded_per_policy(&app, &token).await;
     let ready = app.get("/health/ready").await;
@@ -276,11 +263,9 @@ async fn assert_degraded_per_policy(app: &TestApp, token: &str) {
     let me = app.authed("GET", "/v1/auth/me", token, None).await;
     assert_eq!(me.status, 200, "fail-open: {}", me.text);
     let video = app
-        .authed(
-            "POST",
-            "/v1/videos",
+        .post_video(
             token,
-            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
+            &VideoReq::new("A calm walk through a pine forest at dawn"),
         )
         .await;
     assert_eq!(video.status, 202, "local fallback: {}", video.text);
