@@ -6,22 +6,20 @@ use std::time::Duration;
 use serde_json::json;
 use ytvc_e2e::{BatchReq, TestApp, VideoReq};
 
-/// Submits `video`; returns its id.
-async fn submit(app: &TestApp, token: &str, video: VideoReq) -> String {
-    app.submit_video(token, &video).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+/// A new user submits `video`; returns their token and the video's id.
+async fn submit(app: &TestApp, email: &str, video: VideoReq) -> (String, String) {
+    let (_, token, _) = app.user(email).await;
+    let v = app.submit_video(&token, &video).await;
+    (token, v["id"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
 async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
     let app = TestApp::builder().with_worker().spawn().await;
-    let (_, token, _) = app.user("w@example.com").await;
     let video = VideoReq::new("Coral reefs at dawn. Parrotfish graze. The tide turns.")
         .duration(20)
         .aspect_ratio("1:1");
-    let id = submit(&app, &token, video).await;
+    let (token, id) = submit(&app, "w@example.com", video).await;
     let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["attempts"], 1);
@@ -115,9 +113,8 @@ async fn visuals_fall_back_when_veo_fails() {
         .with_media_faults("clip=always")
         .spawn()
         .await;
-    let (_, token, _) = app.user("f@example.com").await;
     let video = VideoReq::new("A slow pan over a quiet harbour at night").duration(10);
-    let id = submit(&app, &token, video).await;
+    let (token, id) = submit(&app, "f@example.com", video).await;
     let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["degraded"], true, "{v}");
@@ -139,9 +136,8 @@ async fn a_persistent_tts_outage_retries_then_fails_and_releases_the_quota() {
         .with_media_faults("narrate=always")
         .spawn()
         .await;
-    let (_, token, _) = app.user("t@example.com").await;
     let video = VideoReq::new("A narrated tour of an old lighthouse").duration(10);
-    let id = submit(&app, &token, video).await;
+    let (token, id) = submit(&app, "t@example.com", video).await;
     let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "failed", "{v}");
     assert_eq!(v["error"]["code"], "MEDIA_003");
@@ -161,9 +157,8 @@ async fn cancelling_a_running_video_stops_it_at_the_next_step() {
         .with_config(|c| c.job_lease = Duration::from_secs(3)) // heartbeats every second
         .spawn()
         .await;
-    let (_, token, _) = app.user("cr@example.com").await;
     let video = VideoReq::new("A long walk along a windy beach").duration(60);
-    let id = submit(&app, &token, video).await;
+    let (token, id) = submit(&app, "cr@example.com", video).await;
     app.wait_for_status(&token, &id, &["processing"]).await;
     let r = app.cancel_video(&token, &id).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -186,10 +181,9 @@ async fn a_completed_video_has_a_playable_mp4_with_picture_and_sound() {
         .with_assembly()
         .spawn()
         .await;
-    let (_, token, _) = app.user("mp4@example.com").await;
     let video =
         VideoReq::new("Lanterns float over a river. Children wave from the bank.").duration(6);
-    let id = submit(&app, &token, video).await;
+    let (token, id) = submit(&app, "mp4@example.com", video).await;
     let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     let url = v["video_url"].as_str().unwrap().to_owned();
@@ -271,12 +265,11 @@ async fn with_clips_and_stills_down_title_cards_still_make_a_video() {
         .with_media_faults("clip=always,still=always")
         .spawn()
         .await;
-    let (_, token, _) = app.user("cards@example.com").await;
     let video =
         VideoReq::new("Night trains cross a snowy valley. Lights flicker in the carriages.")
             .duration(8)
             .aspect_ratio("9:16");
-    let id = submit(&app, &token, video).await;
+    let (token, id) = submit(&app, "cards@example.com", video).await;
     let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["degraded"], true);
