@@ -122,7 +122,7 @@ async fn login_me_and_wrong_credentials() {
     assert_eq!(tokens["expires_in"], 900);
     assert_eq!(tokens["refresh_expires_in"], 30 * 24 * 3600);
     let access = tokens["access_token"].as_str().unwrap();
-    let r = app.authed("GET", "/v1/auth/me", access, None).await;
+    let r = app.me(access).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["email"], "bob@example.com");
     assert_eq!(r.header("x-ratelimit-limit"), "100");
@@ -169,25 +169,17 @@ async fn bad_access_tokens_are_refused() {
         )
         .await;
     r.assert_error("AUTH_002");
-    app.authed("GET", "/v1/auth/me", "not-a-jwt", None)
-        .await
-        .assert_error("AUTH_002");
+    app.me("not-a-jwt").await.assert_error("AUTH_002");
     // Tampered payload.
     let parts: Vec<&str> = access.split('.').collect();
     let tampered = format!("{}.{}x.{}", parts[0], parts[1], parts[2]);
-    app.authed("GET", "/v1/auth/me", &tampered, None)
-        .await
-        .assert_error("AUTH_002");
+    app.me(&tampered).await.assert_error("AUTH_002");
     // alg: none with the same payload.
     let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
-    app.authed("GET", "/v1/auth/me", &none, None)
-        .await
-        .assert_error("AUTH_002");
+    app.me(&none).await.assert_error("AUTH_002");
     // Expired: move the server's clock past 15 min + leeway.
     app.clock.advance(Duration::from_secs(15 * 60 + 31));
-    app.authed("GET", "/v1/auth/me", &access, None)
-        .await
-        .assert_error("AUTH_002");
+    app.me(&access).await.assert_error("AUTH_002");
 }
 
 #[tokio::test]
@@ -205,9 +197,7 @@ async fn a_token_for_another_audience_or_issuer_is_refused() {
             .spawn()
             .await;
         let (_, foreign, _) = other.user("f@example.com").await;
-        ours.authed("GET", "/v1/auth/me", &foreign, None)
-            .await
-            .assert_error("AUTH_002");
+        ours.me(&foreign).await.assert_error("AUTH_002");
     }
 }
 
@@ -215,27 +205,14 @@ async fn a_token_for_another_audience_or_issuer_is_refused() {
 async fn logout_revokes_the_access_token_and_the_session() {
     for app in TestApp::on_every_backend().await {
         let (_, access, refresh) = app.user("out@example.com").await;
-        let r = app
-            .authed(
-                "POST",
-                "/v1/auth/logout",
-                &access,
-                Some(&json!({"refresh_token": refresh})),
-            )
-            .await;
+        let r = app.logout(&access, &refresh).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["data"]["logged_out"], true);
-        app.authed("GET", "/v1/auth/me", &access, None)
-            .await
-            .assert_error("AUTH_003");
-        app.post("/v1/auth/refresh", &json!({"refresh_token": refresh}))
-            .await
-            .assert_error("AUTH_006");
+        app.me(&access).await.assert_error("AUTH_003");
+        app.refresh(&refresh).await.assert_error("AUTH_006");
         // Still revoked after the cache would have expired (it is stored).
         app.clock.advance(Duration::from_secs(10));
-        app.authed("GET", "/v1/auth/me", &access, None)
-            .await
-            .assert_error("AUTH_003");
+        app.me(&access).await.assert_error("AUTH_003");
     }
 }
 
@@ -243,32 +220,20 @@ async fn logout_revokes_the_access_token_and_the_session() {
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     for app in TestApp::on_every_backend().await {
         let (_, access1, refresh1) = app.user("rot@example.com").await;
-        let r = app
-            .post("/v1/auth/refresh", &json!({"refresh_token": refresh1}))
-            .await;
+        let r = app.refresh(&refresh1).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let refresh2 = r.body["data"]["refresh_token"].as_str().unwrap().to_owned();
         let access2 = r.body["data"]["access_token"].as_str().unwrap().to_owned();
         assert_ne!(refresh1, refresh2);
-        app.authed("GET", "/v1/auth/me", &access2, None).await;
+        app.me(&access2).await;
         // The rotated token presented again: theft. The family dies.
-        app.post("/v1/auth/refresh", &json!({"refresh_token": refresh1}))
-            .await
-            .assert_error("AUTH_006");
-        app.post("/v1/auth/refresh", &json!({"refresh_token": refresh2}))
-            .await
-            .assert_error("AUTH_006");
+        app.refresh(&refresh1).await.assert_error("AUTH_006");
+        app.refresh(&refresh2).await.assert_error("AUTH_006");
         // Access tokens of the session are refused once the cache bound passes.
         app.clock.advance(Duration::from_secs(3));
-        app.authed("GET", "/v1/auth/me", &access2, None)
-            .await
-            .assert_error("AUTH_003");
-        app.authed("GET", "/v1/auth/me", &access1, None)
-            .await
-            .assert_error("AUTH_003");
-        app.post("/v1/auth/refresh", &json!({"refresh_token": "garbage"}))
-            .await
-            .assert_error("AUTH_006");
+        app.me(&access2).await.assert_error("AUTH_003");
+        app.me(&access1).await.assert_error("AUTH_003");
+        app.refresh("garbage").await.assert_error("AUTH_006");
         app.post("/v1/auth/refresh", &json!({}))
             .await
             .assert_error("VAL_006");
@@ -292,7 +257,7 @@ async fn only_admins_change_plans_and_roles() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["plan"], "pro");
     // The plan applies at once: the user's API limit is now pro's.
-    let r = app.authed("GET", "/v1/auth/me", &user_token, None).await;
+    let r = app.me(&user_token).await;
     assert_eq!(r.body["data"]["plan"], "pro");
     assert_eq!(r.header("x-ratelimit-limit"), "300");
     app.authed(
@@ -415,26 +380,15 @@ async fn a_logout_on_one_instance_is_honoured_by_another_within_the_cache_ttl() 
         let b = a.spawn_beside().await;
         let (_, access, refresh) = a.user("fleet@example.com").await;
         // B knows the token (and caches it as valid).
-        let r = b.authed("GET", "/v1/auth/me", &access, None).await;
+        let r = b.me(&access).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        let r = a
-            .authed(
-                "POST",
-                "/v1/auth/logout",
-                &access,
-                Some(&json!({"refresh_token": refresh})),
-            )
-            .await;
+        let r = a.logout(&access, &refresh).await;
         assert_eq!(r.status, 200, "{}", r.text);
         // The refresh family is revoked in the shared store: at once, everywhere.
-        b.post("/v1/auth/refresh", &json!({"refresh_token": refresh}))
-            .await
-            .assert_error("AUTH_006");
+        b.refresh(&refresh).await.assert_error("AUTH_006");
         // B's cached answer lives at most the TTL; then B sees the revocation.
         let ttl = b.config.jwt.revocation_cache;
         b.clock.advance(ttl + Duration::from_millis(1));
-        b.authed("GET", "/v1/auth/me", &access, None)
-            .await
-            .assert_error("AUTH_003");
+        b.me(&access).await.assert_error("AUTH_003");
     }
 }

@@ -51,7 +51,7 @@ async fn authentication_and_the_rate_limit_come_before_the_body_and_query() {
         app.get(path).await.assert_error("AUTH_001");
     }
 
-    let before = remaining(&app.authed("GET", "/v1/auth/me", &token, None).await);
+    let before = remaining(&app.me(&token).await);
     let r = app
         .send(bad_json("/v1/videos", Some(&token), "application/json"))
         .await;
@@ -100,25 +100,14 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
         "refresh_token"
     );
     // None of these logged anyone out.
-    let me = app.authed("GET", "/v1/auth/me", &access1, None).await;
+    let me = app.me(&access1).await;
     assert_eq!(me.status, 200, "{}", me.text);
 
-    let r = app
-        .authed(
-            "POST",
-            "/v1/auth/logout",
-            &access1,
-            Some(&json!({"refresh_token": refresh2})),
-        )
-        .await;
+    let r = app.logout(&access1, refresh2).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["logged_out"], true);
-    app.post("/v1/auth/refresh", &json!({"refresh_token": refresh2}))
-        .await
-        .assert_error("AUTH_006");
-    app.authed("GET", "/v1/auth/me", &access1, None)
-        .await
-        .assert_error("AUTH_003");
+    app.refresh(refresh2).await.assert_error("AUTH_006");
+    app.me(&access1).await.assert_error("AUTH_003");
 
     // No body at all: this session only.
     let access3 = app.access_token("logout@example.com").await;
@@ -129,9 +118,7 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    app.authed("GET", "/v1/auth/me", &access3, None)
-        .await
-        .assert_error("AUTH_003");
+    app.me(&access3).await.assert_error("AUTH_003");
 }
 
 /// GET /v1/quota does not consume the API limit but, like every /v1 answer,
@@ -140,7 +127,7 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
 async fn the_quota_answer_carries_the_rate_limit_headers_without_consuming() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("headers@example.com").await;
-    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let me = app.me(&token).await;
     let left = remaining(&me);
     for _ in 0..3 {
         let q = app.authed("GET", "/v1/quota", &token, None).await;
@@ -245,7 +232,7 @@ async fn the_batch_list_refuses_filters_it_does_not_have() {
 async fn an_unknown_v1_route_counts_for_a_known_caller() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("lost@example.com").await;
-    let before = remaining(&app.authed("GET", "/v1/auth/me", &token, None).await);
+    let before = remaining(&app.me(&token).await);
     let r = app.authed("GET", "/v1/nope", &token, None).await;
     r.assert_error("NOT_FOUND_004");
     assert_eq!(remaining(&r), before - 1);

@@ -6,7 +6,7 @@ use ytvc_e2e::{TestApp, VideoReq};
 
 async fn spend(app: &TestApp, token: &str, n: usize) {
     for i in 0..n {
-        let r = app.authed("GET", "/v1/auth/me", token, None).await;
+        let r = app.me(token).await;
         assert_eq!(r.status, 200, "call {i}: {}", r.text);
     }
 }
@@ -20,7 +20,7 @@ async fn the_101st_call_of_a_free_user_in_an_hour_is_refused_and_the_window_slid
     // The access token (15 min) has expired meanwhile: log in again.
     let token = app.access_token("free@example.com").await;
     spend(&app, &token, 40).await;
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     let err = r.assert_error("RATE_001");
     assert_eq!(err["details"]["limit"], 100);
     assert_eq!(err["details"]["window_seconds"], 3600);
@@ -49,11 +49,9 @@ async fn the_101st_call_of_a_free_user_in_an_hour_is_refused_and_the_window_slid
         u64::try_from(reset_ms - now_ms - 1).unwrap(),
     ));
     let token = app.access_token("free@example.com").await;
-    app.authed("GET", "/v1/auth/me", &token, None)
-        .await
-        .assert_error("RATE_001");
+    app.me(&token).await.assert_error("RATE_001");
     app.clock.advance(Duration::from_millis(1));
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("x-ratelimit-remaining"), "59");
 }
@@ -65,19 +63,14 @@ async fn pro_and_enterprise_have_their_own_limits() {
     let (ent_id, ent, _) = app.user("ent@example.com").await;
     app.set_plan(&pro_id, "pro").await;
     app.set_plan(&ent_id, "enterprise").await;
-    let r = app.authed("GET", "/v1/auth/me", &pro, None).await;
+    let r = app.me(&pro).await;
     assert_eq!(r.header("x-ratelimit-limit"), "300");
-    let r = app.authed("GET", "/v1/auth/me", &ent, None).await;
+    let r = app.me(&ent).await;
     assert_eq!(r.header("x-ratelimit-limit"), "1000");
     spend(&app, &pro, 299).await;
-    app.authed("GET", "/v1/auth/me", &pro, None)
-        .await
-        .assert_error("RATE_001");
+    app.me(&pro).await.assert_error("RATE_001");
     // Limits are per user: enterprise is unaffected.
-    assert_eq!(
-        app.authed("GET", "/v1/auth/me", &ent, None).await.status,
-        200
-    );
+    assert_eq!(app.me(&ent).await.status, 200);
 }
 
 fn ytvc_rate_limit_now(app: &TestApp) -> i64 {
@@ -173,7 +166,7 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
         chrono::Utc::now().timestamp_micros()
     );
     let (_, token, _) = app.user(&email).await;
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("x-ratelimit-remaining"), "99");
     assert_eq!(app.get("/health/ready").await.status, 200);
@@ -209,7 +202,7 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
     let mut counted = None;
     for _ in 0..100 {
         let before = degraded_total(&app).await;
-        let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+        let r = app.me(&token).await;
         assert_eq!(r.status, 200, "{}", r.text);
         if degraded_total(&app).await == before {
             counted = Some(r);
@@ -260,7 +253,7 @@ async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
 /// Without Redis, the general API limit fails open and the video limit falls
 /// back to the local limiter: both requests are admitted.
 async fn assert_degraded_per_policy(app: &TestApp, token: &str) {
-    let me = app.authed("GET", "/v1/auth/me", token, None).await;
+    let me = app.me(token).await;
     assert_eq!(me.status, 200, "fail-open: {}", me.text);
     let video = app
         .post_video(

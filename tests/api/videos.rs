@@ -174,7 +174,7 @@ async fn quota_does_not_consume_the_api_rate_limit() {
             200
         );
     }
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     assert_eq!(r.header("x-ratelimit-remaining"), "99");
     app.get("/v1/quota").await.assert_error("AUTH_001");
 }
@@ -311,7 +311,9 @@ async fn pagination_walks_every_video_newest_first() {
 async fn idempotency_keys_replay_the_original_response() {
     for app in TestApp::on_every_backend().await {
         let (_, token, _) = app.user("i@example.com").await;
-        let first = app.post_video_with_key(&token, "key-1", &reefs(1)).await;
+        let first = app
+            .post_with_key("/v1/videos", &token, "key-1", &reefs(1))
+            .await;
         assert_eq!(first.status, 202, "{}", first.text);
         // Same body with keys in another order: the same answer, no new video.
         let reordered: Value = serde_json::from_str(&format!(
@@ -319,22 +321,28 @@ async fn idempotency_keys_replay_the_original_response() {
             reefs(1).prompt
         ))
         .unwrap();
-        let again = app.post_video_with_key(&token, "key-1", &reordered).await;
+        let again = app
+            .post_with_key("/v1/videos", &token, "key-1", &reordered)
+            .await;
         assert_eq!(again.status, 202);
         assert_eq!(again.body["data"]["id"], first.body["data"]["id"]);
         assert_eq!(again.text, first.text);
         assert_eq!(app.count_videos(&token).await, 1);
-        app.post_video_with_key(&token, "key-1", &reefs(2))
+        app.post_with_key("/v1/videos", &token, "key-1", &reefs(2))
             .await
             .assert_error("VAL_010");
-        app.post_batch_with_key(&token, "key-1", &BatchReq::of([reefs(1)]))
+        app.post_with_key("/v1/batches", &token, "key-1", &BatchReq::of([reefs(1)]))
             .await
             .assert_error("VAL_010");
         assert_eq!(app.count_videos(&token).await, 1);
         let batch = BatchReq::of([reefs(3), reefs(4)]);
-        let b1 = app.post_batch_with_key(&token, "batch-1", &batch).await;
+        let b1 = app
+            .post_with_key("/v1/batches", &token, "batch-1", &batch)
+            .await;
         assert_eq!(b1.status, 202, "{}", b1.text);
-        let b2 = app.post_batch_with_key(&token, "batch-1", &batch).await;
+        let b2 = app
+            .post_with_key("/v1/batches", &token, "batch-1", &batch)
+            .await;
         assert_eq!(b2.body["data"]["id"], b1.body["data"]["id"]);
         assert_eq!(app.count_videos(&token).await, 3);
     }

@@ -13,6 +13,18 @@ use crate::{PASSWORD, Reply, TestApp};
 /// A well-formed id that names nothing.
 pub const UNKNOWN_ID: &str = "01900000-0000-7000-8000-000000000000";
 
+/// `fn field(self, value: &str) -> Self` for optional text fields.
+macro_rules! text_setters {
+    ($($field:ident),*) => {$(
+        #[doc = concat!("With this `", stringify!($field), "`.")]
+        #[must_use]
+        pub fn $field(mut self, value: &str) -> Self {
+            self.$field = Some(value.to_owned());
+            self
+        }
+    )*};
+}
+
 /// The body of `POST /v1/videos` (and of a batch's item); unset fields are
 /// left out, so the server's defaults apply.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -60,26 +72,7 @@ impl VideoReq {
         self
     }
 
-    /// With this style.
-    #[must_use]
-    pub fn style(mut self, style: &str) -> Self {
-        self.style = Some(style.to_owned());
-        self
-    }
-
-    /// With this aspect ratio.
-    #[must_use]
-    pub fn aspect_ratio(mut self, ratio: &str) -> Self {
-        self.aspect_ratio = Some(ratio.to_owned());
-        self
-    }
-
-    /// With this voice.
-    #[must_use]
-    pub fn voice(mut self, voice: &str) -> Self {
-        self.voice = Some(voice.to_owned());
-        self
-    }
+    text_setters!(style, aspect_ratio, voice, language);
 }
 
 /// The body of `POST /v1/batches`.
@@ -120,25 +113,18 @@ const HARNESS_ADMIN: &str = "e2e-harness-admin@example.com";
 impl TestApp {
     /// Registers `email` with [`PASSWORD`]; asserts 201; returns the account.
     pub async fn register(&self, email: &str) -> Value {
-        let r = self
-            .post(
-                "/v1/auth/register",
-                &json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "register {email}: {}", r.text);
-        r.body["data"].clone()
+        self.credentials("/v1/auth/register", email, 201).await
     }
 
     /// Logs in; asserts 200; returns the token pair (`data`).
     pub async fn login(&self, email: &str) -> Value {
-        let r = self
-            .post(
-                "/v1/auth/login",
-                &json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "login {email}: {}", r.text);
+        self.credentials("/v1/auth/login", email, 200).await
+    }
+
+    async fn credentials(&self, path: &str, email: &str, status: u16) -> Value {
+        let body = json!({"email": email, "password": PASSWORD});
+        let r = self.post(path, &body).await;
+        assert_eq!(r.status, status, "{path} {email}: {}", r.text);
         r.body["data"].clone()
     }
 
@@ -163,6 +149,24 @@ impl TestApp {
                 .expect("refresh")
                 .to_owned(),
         )
+    }
+
+    /// `GET /v1/auth/me`.
+    pub async fn me(&self, token: &str) -> Reply {
+        self.authed("GET", "/v1/auth/me", token, None).await
+    }
+
+    /// `POST /v1/auth/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = json!({ "refresh_token": refresh_token });
+        self.post("/v1/auth/refresh", &body).await
+    }
+
+    /// `POST /v1/auth/logout` naming the session of `refresh_token`.
+    pub async fn logout(&self, access: &str, refresh_token: &str) -> Reply {
+        let body = json!({ "refresh_token": refresh_token });
+        self.authed("POST", "/v1/auth/logout", access, Some(&body))
+            .await
     }
 
     /// Moves a user to `plan` as an admin does (`PATCH /v1/admin/users/{id}`);
@@ -240,18 +244,18 @@ impl TestApp {
 
     /// `POST /v1/videos` with `body` (a [`VideoReq`] or any JSON).
     pub async fn post_video(&self, token: &str, body: &impl Serialize) -> Reply {
-        self.send(self.post_json("/v1/videos", token, None, body))
-            .await
+        self.send(self.video_request(token, body)).await
     }
 
-    /// `POST /v1/videos` with an `Idempotency-Key`.
-    pub async fn post_video_with_key(
+    /// `POST path` (`/v1/videos` or `/v1/batches`) with an `Idempotency-Key`.
+    pub async fn post_with_key(
         &self,
+        path: &str,
         token: &str,
         key: &str,
         body: &impl Serialize,
     ) -> Reply {
-        self.send(self.post_json("/v1/videos", token, Some(key), body))
+        self.send(self.post_json(path, token, Some(key), body))
             .await
     }
 
@@ -368,17 +372,6 @@ impl TestApp {
     /// `POST /v1/batches` with `body` (a [`BatchReq`] or any JSON).
     pub async fn post_batch(&self, token: &str, body: &impl Serialize) -> Reply {
         self.send(self.post_json("/v1/batches", token, None, body))
-            .await
-    }
-
-    /// `POST /v1/batches` with an `Idempotency-Key`.
-    pub async fn post_batch_with_key(
-        &self,
-        token: &str,
-        key: &str,
-        body: &impl Serialize,
-    ) -> Reply {
-        self.send(self.post_json("/v1/batches", token, Some(key), body))
             .await
     }
 
