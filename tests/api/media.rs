@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::ResponseTemplate;
 use ytvc_e2e::fake_google::{TTS, VEO};
 use ytvc_e2e::{FakeGoogle, Outage, TestApp, VideoReq};
@@ -19,11 +19,9 @@ async fn google_app(google: &FakeGoogle) -> TestApp {
         .await
 }
 
-/// Submits the harbour video (two scenes); waits until it is final.
-async fn make_video(app: &TestApp, token: &str) -> Value {
-    let video = VideoReq::new("A quiet harbour at night, boats and a lighthouse").duration(10);
-    let v = app.submit_video(token, &video).await;
-    app.wait_final(token, v["id"].as_str().unwrap()).await
+/// The harbour video (the fake's storyboard gives it two scenes).
+fn harbour() -> VideoReq {
+    VideoReq::new("A quiet harbour at night, boats and a lighthouse").duration(10)
 }
 
 #[tokio::test]
@@ -34,7 +32,7 @@ async fn a_veo_outage_opens_its_breaker_and_videos_fall_back_then_recover() {
     app.set_plan(&id, "pro").await;
 
     // Video 1: each of its 2 scenes tries Veo 3 times, then takes a still.
-    let v = make_video(&app, &token).await;
+    let v = app.make_video(&token, &harbour()).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["degraded"], true);
     assert_eq!(
@@ -44,7 +42,7 @@ async fn a_veo_outage_opens_its_breaker_and_videos_fall_back_then_recover() {
     );
     assert_eq!(google.calls(VEO).await, 6);
     // Video 2: the 10th Veo failure in the window opens the breaker.
-    let v = make_video(&app, &token).await;
+    let v = app.make_video(&token, &harbour()).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(google.calls(VEO).await, 10);
     let ready = app.get("/health/ready").await;
@@ -66,7 +64,7 @@ async fn a_veo_outage_opens_its_breaker_and_videos_fall_back_then_recover() {
     );
 
     // Video 3: Veo is not called at all; the still comes at once.
-    let v = make_video(&app, &token).await;
+    let v = app.make_video(&token, &harbour()).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["fallbacks"][0]["failed"], json!(["MEDIA_001"]));
     assert_eq!(google.calls(VEO).await, 10, "the open circuit spared Veo");
@@ -83,7 +81,7 @@ async fn a_veo_outage_opens_its_breaker_and_videos_fall_back_then_recover() {
         "{media}"
     );
     assert_eq!(media["status"], "degraded");
-    let v = make_video(&app, &token).await;
+    let v = app.make_video(&token, &harbour()).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(
         (v["degraded"].clone(), v["fallbacks"].clone()),
@@ -106,7 +104,7 @@ async fn a_narration_outage_fails_the_video_with_media_003_and_releases_the_quot
     let google = FakeGoogle::start(Outage::Tts).await;
     let app = google_app(&google).await;
     let (_, token, _) = app.user("tts@example.com").await;
-    let v = make_video(&app, &token).await;
+    let v = app.make_video(&token, &harbour()).await;
     assert_eq!(v["status"], "failed", "{v}");
     assert_eq!(v["error"]["code"], "MEDIA_003");
     assert_eq!(v["attempts"], 3, "the job retried");
@@ -127,7 +125,7 @@ async fn an_exhausted_provider_quota_fails_the_video_at_once_and_releases_the_qu
     google.override_answer("POST", TTS, exhausted).await;
     let app = google_app(&google).await;
     let (_, token, _) = app.user("quota@example.com").await;
-    let v = make_video(&app, &token).await;
+    let v = app.make_video(&token, &harbour()).await;
     assert_eq!(v["status"], "failed", "{v}");
     assert_eq!(v["error"]["code"], "MEDIA_004");
     assert_eq!(v["attempts"], 1, "a used-up daily quota is not retried");

@@ -360,6 +360,14 @@ impl TestApp {
         .await
     }
 
+    /// Submits a video and waits until it is final (see
+    /// [`wait_final`](Self::wait_final)); returns it.
+    pub async fn make_video(&self, token: &str, video: &VideoReq) -> Value {
+        let submitted = self.submit_video(token, video).await;
+        let id = submitted["id"].as_str().expect("id");
+        self.wait_final(token, id).await
+    }
+
     /// Polls a video (without moving the clock) until its status is one of
     /// `statuses`; returns it.
     pub async fn wait_for_status(&self, token: &str, id: &str, statuses: &[&str]) -> Value {
