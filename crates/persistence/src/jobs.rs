@@ -38,7 +38,7 @@
 use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use ytvc_domain::ids::VideoId;
 pub use ytvc_domain::jobs::LEASE_EXPIRED;
 use ytvc_domain::jobs::{
@@ -50,48 +50,7 @@ use ytvc_domain::repo::RepoError;
 use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
 
-/// The diesel schema of the `jobs` table (migration `000005_jobs`).
-pub mod schema {
-    diesel::table! {
-        /// The job queue: the columns the query builder touches (diesel's
-        /// default limit is 16 columns; `base_priority`, `heartbeat_at`,
-        /// `created_at` and `started_at` are written and read with raw SQL).
-        jobs (id) {
-            /// Job id (hyphenated UUID).
-            id -> Text,
-            /// The video (`videos.id`); unique.
-            video_id -> Text,
-            /// `available`, `running`, `completed`, `failed`, `cancelled`.
-            state -> Text,
-            /// Current priority (1 first).
-            priority -> Integer,
-            /// Earliest next claim.
-            run_at -> Timestamp,
-            /// The ageing clock.
-            aged_at -> Timestamp,
-            /// Claims so far.
-            attempts -> Integer,
-            /// Claims allowed.
-            max_attempts -> Integer,
-            /// Grows on every claim.
-            fencing_token -> BigInt,
-            /// Worker holding the lease.
-            lease_owner -> Nullable<Text>,
-            /// End of the lease.
-            lease_until -> Nullable<Timestamp>,
-            /// A cancel arrived while running.
-            cancel_requested -> Bool,
-            /// Error code of the latest failure.
-            last_error -> Nullable<Text>,
-            /// Last change.
-            updated_at -> Timestamp,
-            /// Terminal state reached.
-            finished_at -> Nullable<Timestamp>,
-        }
-    }
-}
-
-use schema::jobs as j;
+use crate::schema::jobs as j;
 
 const AVAILABLE: &str = JobState::Available.as_str();
 const RUNNING: &str = JobState::Running.as_str();
@@ -153,26 +112,25 @@ impl SqlJobQueue {
 /// a failed statement aborts the caller's transaction: roll back.
 pub fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<JobId, DbError> {
     let at = naive(job.run_at);
-    let id = job.id.to_string();
-    let video = job.video_id.to_string();
     let priority = i32::from(job.priority.max(1));
     let max_attempts = i32::try_from(job.max_attempts.max(1)).unwrap_or(i32::MAX);
-    match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(INSERT)
-            .bind::<Text, _>(&id)
-            .bind::<Text, _>(&video)
-            .bind::<Integer, _>(priority)
-            .bind::<Timestamp, _>(at)
-            .bind::<Integer, _>(max_attempts)
-            .execute(pg)?,
-        AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(INSERT))
-            .bind::<Text, _>(&id)
-            .bind::<Text, _>(&video)
-            .bind::<Integer, _>(priority)
-            .bind::<Timestamp, _>(at)
-            .bind::<Integer, _>(max_attempts)
-            .execute(lite)?,
-    };
+    diesel::insert_into(j::table)
+        .values((
+            j::id.eq(job.id.to_string()),
+            j::video_id.eq(job.video_id.to_string()),
+            j::state.eq(AVAILABLE),
+            j::priority.eq(priority),
+            j::base_priority.eq(priority),
+            j::run_at.eq(at),
+            j::aged_at.eq(at),
+            j::attempts.eq(0),
+            j::max_attempts.eq(max_attempts),
+            j::fencing_token.eq(0_i64),
+            j::cancel_requested.eq(false),
+            j::created_at.eq(at),
+            j::updated_at.eq(at),
+        ))
+        .execute(conn)?;
     Ok(job.id)
 }
 
@@ -228,27 +186,21 @@ impl JobQueue for SqlJobQueue {
         let until = naive(now + lease);
         let now = naive(now);
         let id = job.to_string();
-        let rows: Vec<HeartbeatRow> = write(&mut conn, |conn| {
-            Ok(match conn {
-                AnyConnection::Postgresql(pg) => diesel::sql_query(HEARTBEAT)
-                    .bind::<Timestamp, _>(until)
-                    .bind::<Timestamp, _>(now)
-                    .bind::<Text, _>(&id)
-                    .bind::<BigInt, _>(token)
-                    .load(pg)?,
-                AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(HEARTBEAT))
-                    .bind::<Timestamp, _>(until)
-                    .bind::<Timestamp, _>(now)
-                    .bind::<Text, _>(&id)
-                    .bind::<BigInt, _>(token)
-                    .load(lite)?,
-            })
+        let rows: Vec<bool> = write(&mut conn, |conn| {
+            Ok(diesel::update(j::table.filter(held(&id, token)))
+                .set((
+                    j::lease_until.eq(until),
+                    j::heartbeat_at.eq(now),
+                    j::updated_at.eq(now),
+                ))
+                .returning(j::cancel_requested)
+                .get_results(conn)?)
         })
         .map_err(job_err)?;
         match rows.first() {
-            Some(row) => Ok(Heartbeat {
+            Some(&cancel_requested) => Ok(Heartbeat {
                 lease_until: until.and_utc(),
-                cancel_requested: row.cancel_requested,
+                cancel_requested,
             }),
             None => Err(lost_or_missing(&mut conn, &id)),
         }
@@ -360,7 +312,14 @@ impl SqlJobQueue {
     /// Store failures as [`JobError::Repo`].
     pub fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
         let mut conn = self.conn()?;
-        select_record(&mut conn, "id", &job.to_string())
+        j::table
+            .filter(j::id.eq(job.to_string()))
+            .select(JobRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(db_err)?
+            .map(JobRow::into_record)
+            .transpose()
     }
 
     /// The job of a video, if it has one: a read-only inspection helper
@@ -370,39 +329,19 @@ impl SqlJobQueue {
     /// Store failures as [`JobError::Repo`].
     pub fn find_by_video(&self, video: VideoId) -> Result<Option<JobRecord>, JobError> {
         let mut conn = self.conn()?;
-        select_record(&mut conn, "video_id", &video.to_string())
+        j::table
+            .filter(j::video_id.eq(video.to_string()))
+            .select(JobRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(db_err)?
+            .map(JobRow::into_record)
+            .transpose()
     }
-}
-
-/// The job whose `column` (`id` or `video_id`, both unique) is `value`.
-fn select_record(
-    conn: &mut AnyConnection,
-    column: &str,
-    value: &str,
-) -> Result<Option<JobRecord>, JobError> {
-    let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE {column} = $1");
-    let rows: Vec<JobRow> = match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(sql)
-            .bind::<Text, _>(value)
-            .load(pg)
-            .map_err(db_err)?,
-        AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(&sql))
-            .bind::<Text, _>(value)
-            .load(lite)
-            .map_err(db_err)?,
-    };
-    rows.into_iter().next().map(JobRow::into_record).transpose()
 }
 
 // ---------------------------------------------------------------------------
 // SQL and rows.
-
-/// `$1` id, `$2` video, `$3` priority, `$4` run_at (also enqueue time),
-/// `$5` max attempts.
-const INSERT: &str = "\
-INSERT INTO jobs (id, video_id, state, priority, base_priority, run_at, aged_at, \
-    attempts, max_attempts, fencing_token, cancel_requested, created_at, updated_at) \
-VALUES ($1, $2, 'available', $3, $3, $4, $4, 0, $5, 0, FALSE, $4, $4)";
 
 /// The claim on PostgreSQL: `$1` worker, `$2` lease end, `$3` now, `$4` limit.
 ///
@@ -434,34 +373,24 @@ WHERE state = 'available' AND id IN ( \
     ORDER BY priority, run_at, id LIMIT $4) \
 RETURNING id, video_id, priority, run_at, attempts, max_attempts, fencing_token, lease_until";
 
-/// `$1` lease end, `$2` now, `$3` job, `$4` token.
-const HEARTBEAT: &str = "\
-UPDATE jobs SET lease_until = $1, heartbeat_at = $2, updated_at = $2 \
-WHERE id = $3 AND fencing_token = $4 AND state = 'running' \
-RETURNING cancel_requested";
-
 /// SQLite spells numbered parameters `?N` (PostgreSQL `$N`); the statements
 /// contain no other `$`.
 fn sqlite_sql(pg: &str) -> String {
     pg.replace('$', "?")
 }
 
+/// The `RETURNING` row of a claim (column types from the schema).
 #[derive(QueryableByName)]
+#[diesel(table_name = j)]
 struct ClaimRow {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     video_id: String,
-    #[diesel(sql_type = Integer)]
     priority: i32,
-    #[diesel(sql_type = Timestamp)]
     run_at: NaiveDateTime,
-    #[diesel(sql_type = Integer)]
     attempts: i32,
-    #[diesel(sql_type = Integer)]
     max_attempts: i32,
-    #[diesel(sql_type = BigInt)]
     fencing_token: i64,
+    // Set by the claim (the column is nullable).
     #[diesel(sql_type = Timestamp)]
     lease_until: NaiveDateTime,
 }
@@ -480,49 +409,25 @@ impl ClaimRow {
     }
 }
 
-#[derive(QueryableByName)]
-struct HeartbeatRow {
-    #[diesel(sql_type = Bool)]
-    cancel_requested: bool,
-}
-
-const RECORD_COLUMNS: &str = "id, video_id, state, priority, base_priority, run_at, \
-    aged_at, attempts, max_attempts, fencing_token, lease_owner, lease_until, \
-    cancel_requested, last_error, created_at, finished_at";
-
-#[derive(QueryableByName)]
+/// A whole job, as [`JobRecord`] shows it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = j)]
 struct JobRow {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     video_id: String,
-    #[diesel(sql_type = Text)]
     state: String,
-    #[diesel(sql_type = Integer)]
     priority: i32,
-    #[diesel(sql_type = Integer)]
     base_priority: i32,
-    #[diesel(sql_type = Timestamp)]
     run_at: NaiveDateTime,
-    #[diesel(sql_type = Timestamp)]
     aged_at: NaiveDateTime,
-    #[diesel(sql_type = Integer)]
     attempts: i32,
-    #[diesel(sql_type = Integer)]
     max_attempts: i32,
-    #[diesel(sql_type = BigInt)]
     fencing_token: i64,
-    #[diesel(sql_type = Nullable<Text>)]
     lease_owner: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamp>)]
     lease_until: Option<NaiveDateTime>,
-    #[diesel(sql_type = Bool)]
     cancel_requested: bool,
-    #[diesel(sql_type = Nullable<Text>)]
     last_error: Option<String>,
-    #[diesel(sql_type = Timestamp)]
     created_at: NaiveDateTime,
-    #[diesel(sql_type = Nullable<Timestamp>)]
     finished_at: Option<NaiveDateTime>,
 }
 

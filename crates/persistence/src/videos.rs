@@ -64,7 +64,8 @@ impl From<Fail> for SubmitError {
 }
 
 /// The row of `videos`, as read.
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = videos)]
 struct VideoRow {
     id: String,
     user_id: String,
@@ -273,7 +274,8 @@ fn load_video(
     videos::table
         .filter(videos::id.eq(id.to_string()))
         .filter(videos::user_id.eq(user.to_string()))
-        .first::<VideoRow>(conn)
+        .select(VideoRow::as_select())
+        .first(conn)
         .optional()
         .map_err(repo)?
         .map(Video::try_from)
@@ -474,6 +476,7 @@ impl VideoRepository for SqlVideos {
             );
         }
         let rows: Vec<VideoRow> = query
+            .select(VideoRow::as_select())
             .order((videos::created_at.desc(), videos::id.desc()))
             .limit(i64::from(q.limit.clamp(1, 101)))
             .load(&mut *conn)
@@ -575,6 +578,7 @@ impl VideoRepository for SqlVideos {
             let rows: Vec<VideoRow> = videos::table
                 .filter(videos::batch_id.eq(id.to_string()))
                 .filter(videos::status.eq_any(["queued", "processing"]))
+                .select(VideoRow::as_select())
                 .load(conn)?;
             for row in rows {
                 let v = match Video::try_from(row) {
@@ -781,7 +785,10 @@ impl VideoRuns for SqlVideos {
                 )
                 .set(videos::started_at.eq(Some(naive(now))))
                 .execute(conn)?;
-                let row: VideoRow = videos::table.find(&video).first(conn)?;
+                let row: VideoRow = videos::table
+                    .find(&video)
+                    .select(VideoRow::as_select())
+                    .first(conn)?;
                 if let Some(b) = &row.batch_id {
                     refresh_batch(conn, b, now)?;
                 }
