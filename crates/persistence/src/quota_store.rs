@@ -38,50 +38,7 @@ use ytvc_quota::{
 use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
 
-/// The diesel schema of the two quota tables (migration `000002_quota`).
-pub mod schema {
-    diesel::table! {
-        /// Committed and reserved units per user and billing cycle.
-        quota_usage (user_key, cycle_start) {
-            /// The quota crate's opaque user key.
-            user_key -> Text,
-            /// Start of the billing cycle (UTC).
-            cycle_start -> Timestamp,
-            /// Units of committed reservations.
-            committed -> BigInt,
-            /// Units of pending reservations.
-            reserved -> BigInt,
-        }
-    }
-
-    diesel::table! {
-        /// The reservation ledger.
-        quota_reservations (id) {
-            /// Reservation id (hyphenated UUID).
-            id -> Text,
-            /// The quota crate's opaque user key.
-            user_key -> Text,
-            /// Units reserved (at least 1).
-            units -> BigInt,
-            /// Start of the cycle the reservation belongs to (UTC).
-            cycle_start -> Timestamp,
-            /// End of that cycle (UTC).
-            reset_at -> Timestamp,
-            /// When it was made (UTC).
-            created_at -> Timestamp,
-            /// `pending`, `committed` or `released`.
-            state -> Text,
-            /// When it was committed or released (UTC).
-            settled_at -> Nullable<Timestamp>,
-            /// `released` or `expired` when `state = 'released'`.
-            release_reason -> Nullable<Text>,
-        }
-    }
-
-    diesel::allow_tables_to_appear_in_same_query!(quota_usage, quota_reservations);
-}
-
-use schema::{quota_reservations as r, quota_usage as u};
+use crate::schema::{quota_reservations as r, quota_usage as u};
 
 /// Stands for "no cut-off" in SQL: earlier than any stored instant, and
 /// within PostgreSQL's timestamp range.

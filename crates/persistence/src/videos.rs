@@ -7,10 +7,14 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ytvc_domain::ids::{BatchId, UserId, VideoId};
+use ytvc_domain::jobs::{ClaimedJob, FailOutcome, JobState};
+use ytvc_domain::media::Manifest;
 use ytvc_domain::repo::RepoError;
+use ytvc_domain::validation::{RawVideoRequest, VideoSpec};
 use ytvc_domain::videos::{
-    Batch, BatchStatus, CancelResult, DailyUsage, IdempotencyRecord, StatusCounts, Submission,
-    SubmitError, Video, VideoParams, VideoQuery, VideoRepository, VideoStatus,
+    Batch, BatchStatus, CancelResult, DailyUsage, IdempotencyRecord, Orphan, OrphanEnding, RunEnd,
+    RunEnding, StatusCounts, Submission, SubmitError, Video, VideoQuery, VideoRepository,
+    VideoRuns, VideoStatus,
 };
 use ytvc_quota::{QuotaError, ReleaseReason, Settle};
 
@@ -60,7 +64,8 @@ impl From<Fail> for SubmitError {
 }
 
 /// The row of `videos`, as read.
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = videos)]
 struct VideoRow {
     id: String,
     user_id: String,
@@ -101,21 +106,24 @@ impl TryFrom<VideoRow> for Video {
             )),
             _ => None,
         };
+        // Validated at submission: rebuilt without screening the prompt
+        // again; a stored spec that no longer parses is a corrupt row.
+        let spec = VideoSpec::restore(RawVideoRequest {
+            prompt: Some(r.prompt),
+            title: r.title,
+            duration_seconds: Some(i64::from(r.duration_seconds)),
+            style: Some(r.style),
+            aspect_ratio: Some(r.aspect_ratio),
+            voice: Some(r.voice),
+            language: Some(r.language),
+        })
+        .map_err(|e| corrupt(&format!("spec: {e}")))?;
         Ok(Video {
             id: r.id.parse().map_err(|_| corrupt("id"))?,
             user: r.user_id.parse().map_err(|_| corrupt("user_id"))?,
             batch,
             status: VideoStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?,
-            params: VideoParams {
-                prompt: r.prompt,
-                title: r.title,
-                duration_seconds: u32::try_from(r.duration_seconds)
-                    .map_err(|_| corrupt("duration"))?,
-                style: r.style,
-                aspect_ratio: r.aspect_ratio,
-                voice: r.voice,
-                language: r.language,
-            },
+            spec,
             priority: u8::try_from(r.priority).map_err(|_| corrupt("priority"))?,
             reservation: r
                 .reservation_id
@@ -124,7 +132,10 @@ impl TryFrom<VideoRow> for Video {
             attempts: u32::try_from(r.attempts).unwrap_or(0),
             error_code: r.error_code,
             error_message: r.error_message,
-            artifacts: r.artifacts.and_then(|a| serde_json::from_str(&a).ok()),
+            // Read leniently: a manifest this version cannot read is absent.
+            manifest: r
+                .artifacts
+                .and_then(|a| serde_json::from_str::<Manifest>(&a).ok()),
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
             started_at: r.started_at.map(utc),
@@ -214,7 +225,7 @@ impl SqlVideos {
 }
 
 fn insert_video(conn: &mut AnyConnection, v: &Video) -> Result<(), diesel::result::Error> {
-    let p = &v.params;
+    let spec = &v.spec;
     diesel::insert_into(videos::table)
         .values((
             videos::id.eq(v.id.to_string()),
@@ -222,13 +233,14 @@ fn insert_video(conn: &mut AnyConnection, v: &Video) -> Result<(), diesel::resul
             videos::batch_id.eq(v.batch.map(|(b, _)| b.to_string())),
             videos::batch_index.eq(v.batch.map(|(_, i)| i32::try_from(i).unwrap_or(i32::MAX))),
             videos::status.eq(v.status.as_str()),
-            videos::prompt.eq(&p.prompt),
-            videos::title.eq(&p.title),
-            videos::duration_seconds.eq(i32::try_from(p.duration_seconds).unwrap_or(i32::MAX)),
-            videos::style.eq(&p.style),
-            videos::aspect_ratio.eq(&p.aspect_ratio),
-            videos::voice.eq(&p.voice),
-            videos::language.eq(&p.language),
+            videos::prompt.eq(spec.prompt.as_str()),
+            videos::title.eq(spec.title.as_ref().map(|t| t.as_str())),
+            videos::duration_seconds
+                .eq(i32::try_from(spec.duration_seconds.get()).unwrap_or(i32::MAX)),
+            videos::style.eq(spec.style.as_str()),
+            videos::aspect_ratio.eq(spec.aspect_ratio.as_str()),
+            videos::voice.eq(spec.voice.as_str()),
+            videos::language.eq(spec.language.as_str()),
             videos::priority.eq(i32::from(v.priority)),
             videos::reservation_id.eq(v.reservation.map(|r| r.to_string())),
             videos::attempts.eq(0),
@@ -262,7 +274,8 @@ fn load_video(
     videos::table
         .filter(videos::id.eq(id.to_string()))
         .filter(videos::user_id.eq(user.to_string()))
-        .first::<VideoRow>(conn)
+        .select(VideoRow::as_select())
+        .first(conn)
         .optional()
         .map_err(repo)?
         .map(Video::try_from)
@@ -463,6 +476,7 @@ impl VideoRepository for SqlVideos {
             );
         }
         let rows: Vec<VideoRow> = query
+            .select(VideoRow::as_select())
             .order((videos::created_at.desc(), videos::id.desc()))
             .limit(i64::from(q.limit.clamp(1, 101)))
             .load(&mut *conn)
@@ -564,6 +578,7 @@ impl VideoRepository for SqlVideos {
             let rows: Vec<VideoRow> = videos::table
                 .filter(videos::batch_id.eq(id.to_string()))
                 .filter(videos::status.eq_any(["queued", "processing"]))
+                .select(VideoRow::as_select())
                 .load(conn)?;
             for row in rows {
                 let v = match Video::try_from(row) {
@@ -740,24 +755,18 @@ fn end_video(
     Ok(())
 }
 
-impl ytvc_domain::videos::VideoRuns for SqlVideos {
-    fn start_run(
-        &self,
-        job: &ytvc_domain::jobs::ClaimedJob,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Video>, RepoError> {
+impl VideoRuns for SqlVideos {
+    fn start_run(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Option<Video>, RepoError> {
         let mut conn = self.conn()?;
-        let job_id = job.id.to_string();
+        let video = job.video_id.to_string();
         let result: Result<Option<VideoRow>, Fail> =
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
-                if !crate::jobs::holds_in(conn, &job_id, job.fencing_token)
-                    .map_err(Fail::from_db)?
-                {
+                if !crate::jobs::holds_in(conn, job.id, job.fencing_token).map_err(Fail::from_db)? {
                     return Ok(None);
                 }
                 let changed = diesel::update(
                     videos::table
-                        .filter(videos::id.eq(&job.video_id))
+                        .filter(videos::id.eq(&video))
                         .filter(videos::status.eq_any(["queued", "processing"])),
                 )
                 .set((
@@ -771,12 +780,15 @@ impl ytvc_domain::videos::VideoRuns for SqlVideos {
                 }
                 diesel::update(
                     videos::table
-                        .filter(videos::id.eq(&job.video_id))
+                        .filter(videos::id.eq(&video))
                         .filter(videos::started_at.is_null()),
                 )
                 .set(videos::started_at.eq(Some(naive(now))))
                 .execute(conn)?;
-                let row: VideoRow = videos::table.find(&job.video_id).first(conn)?;
+                let row: VideoRow = videos::table
+                    .find(&video)
+                    .select(VideoRow::as_select())
+                    .first(conn)?;
                 if let Some(b) = &row.batch_id {
                     refresh_batch(conn, b, now)?;
                 }
@@ -791,23 +803,23 @@ impl ytvc_domain::videos::VideoRuns for SqlVideos {
 
     fn finish_run(
         &self,
-        job: &ytvc_domain::jobs::ClaimedJob,
-        outcome: &ytvc_domain::videos::RunOutcome,
-        policy: &ytvc_domain::jobs::RetryPolicy,
+        job: &ClaimedJob,
+        ending: &RunEnding,
         now: DateTime<Utc>,
-    ) -> Result<Option<ytvc_domain::videos::RunEnd>, RepoError> {
-        use ytvc_domain::jobs::FailOutcome;
-        use ytvc_domain::videos::{RunEnd, RunOutcome};
+    ) -> Result<Option<RunEnd>, RepoError> {
         let mut conn = self.conn()?;
-        let job_id = job.id.to_string();
-        let token = job.fencing_token;
-        let video = job.video_id.clone();
-        let jitter = crate::jobs::random_unit();
+        let (id, token) = (job.id, job.fencing_token);
+        let video = job.video_id.to_string();
         let result: Result<Option<RunEnd>, Fail> =
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
-                let end = match outcome {
-                    RunOutcome::Completed { manifest } => {
-                        if !crate::jobs::finish_in(conn, &job_id, token, "completed", None, now)
+                let (code, message, retry_at) = match ending {
+                    RunEnding::Completed { manifest } => {
+                        let manifest = serde_json::to_string(manifest).map_err(|e| {
+                            Fail::Submit(SubmitError::Repo(RepoError::Other(format!(
+                                "manifest of {video} not serializable: {e}"
+                            ))))
+                        })?;
+                        if !crate::jobs::finish_in(conn, id, token, JobState::Completed, now)
                             .map_err(Fail::from_db)?
                         {
                             return Ok(None);
@@ -817,74 +829,65 @@ impl ytvc_domain::videos::VideoRuns for SqlVideos {
                             &video,
                             VideoStatus::Completed,
                             None,
-                            Some(manifest.to_string()),
+                            Some(manifest),
                             now,
                         )?;
-                        RunEnd::Completed
+                        return Ok(Some(RunEnd::Completed));
                     }
-                    RunOutcome::Cancelled => {
-                        if !crate::jobs::finish_in(conn, &job_id, token, "cancelled", None, now)
+                    RunEnding::Cancelled => {
+                        if !crate::jobs::finish_in(conn, id, token, JobState::Cancelled, now)
                             .map_err(Fail::from_db)?
                         {
                             return Ok(None);
                         }
                         end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
-                        RunEnd::Cancelled
+                        return Ok(Some(RunEnd::Cancelled));
                     }
-                    RunOutcome::Failed {
+                    RunEnding::Retry {
                         code,
                         message,
-                        retryable,
-                    } => {
-                        let Some(fail) = crate::jobs::fail_in(
-                            conn, &job_id, token, code, *retryable, policy, jitter, now,
-                        )
-                        .map_err(Fail::from_db)?
-                        else {
-                            return Ok(None);
-                        };
-                        match fail {
-                            FailOutcome::Retry { .. } => {
-                                diesel::update(videos::table.filter(videos::id.eq(&video)))
-                                    .set((
-                                        videos::status.eq("queued"),
-                                        videos::error_code.eq(Some(code.as_str())),
-                                        videos::error_message.eq(Some(message.as_str())),
-                                        videos::updated_at.eq(naive(now)),
-                                    ))
-                                    .execute(conn)?;
-                                RunEnd::Retrying
-                            }
-                            FailOutcome::Failed => {
-                                end_video(
-                                    conn,
-                                    &video,
-                                    VideoStatus::Failed,
-                                    Some((code, message)),
-                                    None,
-                                    now,
-                                )?;
-                                RunEnd::Failed
-                            }
-                            FailOutcome::Cancelled => {
-                                end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
-                                RunEnd::Cancelled
-                            }
-                        }
-                    }
+                        run_at,
+                    } => (code, message, Some(*run_at)),
+                    RunEnding::Failed { code, message } => (code, message, None),
                 };
-                Ok(Some(end))
+                let Some(fail) = crate::jobs::fail_in(conn, id, token, code, retry_at, now)
+                    .map_err(Fail::from_db)?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(match fail {
+                    FailOutcome::Retry { .. } => {
+                        diesel::update(videos::table.filter(videos::id.eq(&video)))
+                            .set((
+                                videos::status.eq("queued"),
+                                videos::error_code.eq(Some(code.as_str())),
+                                videos::error_message.eq(Some(message.as_str())),
+                                videos::updated_at.eq(naive(now)),
+                            ))
+                            .execute(conn)?;
+                        RunEnd::Retrying
+                    }
+                    FailOutcome::Failed => {
+                        end_video(
+                            conn,
+                            &video,
+                            VideoStatus::Failed,
+                            Some((code, message)),
+                            None,
+                            now,
+                        )?;
+                        RunEnd::Failed
+                    }
+                    FailOutcome::Cancelled => {
+                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                        RunEnd::Cancelled
+                    }
+                }))
             });
         result.map_err(|f| SubmitError::from(f).into_repo())
     }
 
-    fn sync_orphans(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
-        self.sync_orphans_impl(now)
-    }
-}
-
-impl SqlVideos {
-    fn sync_orphans_impl(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
+    fn orphans(&self, limit: u32) -> Result<Vec<Orphan>, RepoError> {
         let mut conn = self.conn()?;
         let open = videos::table
             .filter(videos::status.eq_any(["queued", "processing"]))
@@ -893,51 +896,56 @@ impl SqlVideos {
             .filter(jobs::state.eq_any(["failed", "cancelled"]))
             .filter(jobs::video_id.eq_any(open))
             .select((jobs::video_id, jobs::state, jobs::last_error))
-            .limit(500)
+            .limit(i64::from(limit))
             .load(&mut *conn)
             .map_err(repo)?;
-        let mut fixed = 0;
-        for (video, state, last_error) in ended {
-            let result: Result<(), Fail> = write_transaction(
-                &mut conn,
-                |conn: &mut AnyConnection| {
-                    let still_open = videos::table
-                        .filter(videos::id.eq(&video))
-                        .filter(videos::status.eq_any(["queued", "processing"]))
-                        .count()
-                        .get_result::<i64>(conn)?
-                        > 0;
-                    if !still_open {
-                        return Ok(());
+        ended
+            .into_iter()
+            .map(|(video, state, last_error)| {
+                Ok(Orphan {
+                    video: video.parse().map_err(|_| corrupt("job video_id"))?,
+                    job_state: JobState::parse(&state).ok_or_else(|| corrupt("job state"))?,
+                    last_error,
+                })
+            })
+            .collect()
+    }
+
+    fn end_orphan(
+        &self,
+        video: VideoId,
+        ending: &OrphanEnding,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.conn()?;
+        let video = video.to_string();
+        let result: Result<bool, Fail> =
+            write_transaction(&mut conn, |conn: &mut AnyConnection| {
+                let still_open = videos::table
+                    .filter(videos::id.eq(&video))
+                    .filter(videos::status.eq_any(["queued", "processing"]))
+                    .count()
+                    .get_result::<i64>(conn)?
+                    > 0;
+                if !still_open {
+                    return Ok(false);
+                }
+                match ending {
+                    OrphanEnding::Cancelled => {
+                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
                     }
-                    if state == "cancelled" {
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)
-                    } else {
-                        let code = if last_error.as_deref() == Some("lease_expired")
-                            || last_error.is_none()
-                        {
-                            ytvc_error_codes::ErrorCode::VideoGenerationFailed.as_str()
-                        } else {
-                            last_error.as_deref().unwrap_or(
-                                ytvc_error_codes::ErrorCode::VideoGenerationFailed.as_str(),
-                            )
-                        };
-                        let message = "Video generation failed: the worker stopped responding on every attempt";
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Failed,
-                            Some((code, message)),
-                            None,
-                            now,
-                        )
-                    }
-                },
-            );
-            result.map_err(|f| SubmitError::from(f).into_repo())?;
-            fixed += 1;
-        }
-        Ok(fixed)
+                    OrphanEnding::Failed { code, message } => end_video(
+                        conn,
+                        &video,
+                        VideoStatus::Failed,
+                        Some((code, message)),
+                        None,
+                        now,
+                    )?,
+                }
+                Ok(true)
+            });
+        result.map_err(|f| SubmitError::from(f).into_repo())
     }
 }
 

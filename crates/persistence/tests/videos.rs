@@ -187,7 +187,7 @@ fn cancel_and_lists() {
             .unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(
-            listed[0].params.prompt,
+            listed[0].spec.prompt.as_str(),
             "A calm documentary about coral reefs, part 0"
         );
         match store.cancel_video(u.id, id, now()).unwrap().unwrap() {
