@@ -168,7 +168,7 @@ impl Services {
             retry,
         );
         let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
-            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry));
+            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone()));
         let runner = JobRunner::new(
             store,
             media.pipeline,

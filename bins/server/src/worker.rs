@@ -297,10 +297,7 @@ impl Worker {
 
     async fn finish(&self, job: &ClaimedJob, outcome: RunOutcome, log: &slog::Logger) {
         let (runner, j) = (self.runner.clone(), job.clone());
-        match self
-            .blocking(move || runner.finish(&j, outcome))
-            .await
-        {
+        match self.blocking(move || runner.finish(&j, outcome)).await {
             Some(Some(end)) => {
                 let end = match end {
                     RunEnd::Completed => "completed",

@@ -70,12 +70,15 @@ pub async fn create_batch(
         Front::Fresh(ticket, body) => (ticket, body),
     };
     let request: BatchRequest = parse_value(body)?;
-    let items = request.videos.into_iter().map(RawVideoRequest::from).collect();
+    let items = request
+        .videos
+        .into_iter()
+        .map(RawVideoRequest::from)
+        .collect();
     let videos = state.videos.clone();
-    let body = blocking(move || {
-        Ok(videos.submit_batch(ticket, request.name, items, &accepted_body)?)
-    })
-    .await?;
+    let body =
+        blocking(move || Ok(videos.submit_batch(ticket, request.name, items, &accepted_body)?))
+            .await?;
     Ok(accepted(body))
 }
 

@@ -51,20 +51,6 @@ impl From<VideoRequest> for RawVideoRequest {
     }
 }
 
-impl From<VideoRequest> for RawVideoRequest {
-    fn from(r: VideoRequest) -> Self {
-        RawVideoRequest {
-            prompt: r.prompt,
-            title: r.title,
-            duration_seconds: r.duration_seconds,
-            style: r.style,
-            aspect_ratio: r.aspect_ratio,
-            voice: r.voice,
-            language: r.language,
-        }
-    }
-}
-
 /// List filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -103,13 +89,15 @@ pub async fn create_video(
     authed: Authed<web::Json<Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
-    let (ticket, body) = match admit(&req, &state, &who, SubmitKind::Video, body.into_inner()).await? {
-        Front::Replay(answer) => return Ok(answer),
-        Front::Fresh(ticket, body) => (ticket, body),
-    };
+    let (ticket, body) =
+        match admit(&req, &state, &who, SubmitKind::Video, body.into_inner()).await? {
+            Front::Replay(answer) => return Ok(answer),
+            Front::Fresh(ticket, body) => (ticket, body),
+        };
     let request: VideoRequest = parse_value(body)?;
     let videos = state.videos.clone();
-    let body = blocking(move || Ok(videos.submit_video(ticket, request.into(), &accepted_body)?)).await?;
+    let body =
+        blocking(move || Ok(videos.submit_video(ticket, request.into(), &accepted_body)?)).await?;
     Ok(accepted(body))
 }
 

@@ -210,7 +210,10 @@ impl BatchView {
 #[must_use]
 pub fn accepted_body(accepted: &Accepted, now: DateTime<Utc>) -> String {
     let rendered = match &accepted.batch {
-        Some(b) => serde_json::to_string(&ApiResponse::at(BatchView::new(b, Some(&accepted.videos)), now)),
+        Some(b) => serde_json::to_string(&ApiResponse::at(
+            BatchView::new(b, Some(&accepted.videos)),
+            now,
+        )),
         None => match accepted.videos.first() {
             Some(v) => serde_json::to_string(&ApiResponse::at(VideoView::from(v), now)),
             None => Ok(String::new()),
