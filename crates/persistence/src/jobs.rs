@@ -108,9 +108,10 @@ impl SqlJobQueue {
 /// does not age before it may run.
 ///
 /// # Errors
-/// [`DbError::Constraint`] when the video already has a job, the id is
-/// taken or the video does not exist; other database errors. On PostgreSQL
-/// a failed statement aborts the caller's transaction: roll back.
+/// [`DbError::Duplicate`] when the video already has a job or the id is
+/// taken; [`DbError::Constraint`] when the video does not exist; other
+/// database errors. On PostgreSQL a failed statement aborts the caller's
+/// transaction: roll back.
 pub fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<JobId, DbError> {
     let at = naive(job.run_at);
     let priority = i32::from(job.priority.max(1));
