@@ -48,10 +48,9 @@ use ytvc_domain::jobs::{
 use ytvc_domain::repo::RepoError;
 use ytvc_domain::videos::{Orphan, VideoStatus};
 
+use crate::schema::{jobs as j, videos};
 use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
-
-use crate::schema::{jobs as j, videos};
 
 const AVAILABLE: &str = JobState::Available.as_str();
 const RUNNING: &str = JobState::Running.as_str();
@@ -63,8 +62,8 @@ const CANCELLED: &str = JobState::Cancelled.as_str();
 /// Each method checks a connection out of the pool and runs one short
 /// statement or transaction. Jobs are enqueued inside the submission's
 /// transaction ([`enqueue_in`]); a run is started and finished with its
-/// video by the video store (`SqlVideos`, through [`holds_in`],
-/// [`finish_in`] and [`fail_in`]).
+/// video by the video store ([`SqlVideos`](crate::SqlVideos), through
+/// [`holds_in`], [`finish_in`] and [`fail_in`]).
 #[derive(Clone, Debug)]
 pub struct SqlJobQueue {
     db: Database,
@@ -313,15 +312,7 @@ impl SqlJobQueue {
     /// # Errors
     /// Store failures as [`JobError::Repo`].
     pub fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
-        let mut conn = self.conn()?;
-        j::table
-            .filter(j::id.eq(job.to_string()))
-            .select(JobRow::as_select())
-            .first(&mut *conn)
-            .optional()
-            .map_err(db_err)?
-            .map(JobRow::into_record)
-            .transpose()
+        self.record(j::table.filter(j::id.eq(job.to_string())).into_boxed())
     }
 
     /// The job of a video, if it has one: a read-only inspection helper
@@ -330,9 +321,20 @@ impl SqlJobQueue {
     /// # Errors
     /// Store failures as [`JobError::Repo`].
     pub fn find_by_video(&self, video: VideoId) -> Result<Option<JobRecord>, JobError> {
+        self.record(
+            j::table
+                .filter(j::video_id.eq(video.to_string()))
+                .into_boxed(),
+        )
+    }
+
+    /// The first job `query` finds.
+    fn record(
+        &self,
+        query: j::BoxedQuery<'static, <AnyConnection as Connection>::Backend>,
+    ) -> Result<Option<JobRecord>, JobError> {
         let mut conn = self.conn()?;
-        j::table
-            .filter(j::video_id.eq(video.to_string()))
+        query
             .select(JobRow::as_select())
             .first(&mut *conn)
             .optional()

@@ -1,8 +1,14 @@
-//! Videos, batches and idempotency keys: the domain's `VideoRepository`.
+//! Videos, batches and idempotency keys: the domain's `VideoRepository`
+//! (the API's side) and `VideoRuns` (a worker's side).
 //!
 //! A submission (batch row, videos, their jobs and quota reservations, the
 //! idempotency record) is written in ONE write transaction: any failure —
 //! a refused reservation, a constraint, a crash — leaves nothing behind.
+//! The start and the end of a run change the job and its video (and settle
+//! the reservation, refresh the batch) in one transaction fenced by the
+//! job's token. This module writes the `videos`, `batches` and
+//! `idempotency_keys` tables; the `jobs` rows and the quota it changes
+//! through the jobs and quota modules' `…_in` functions, on its connection.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -699,15 +705,38 @@ fn refresh_batch(
     Ok(())
 }
 
-/// Ends a video in a final state and settles its reservation.
+/// How a video ends.
+enum VideoEnd<'a> {
+    /// With its manifest (JSON); the reservation is committed.
+    Completed(String),
+    /// With the failure's code and message; the reservation is released.
+    Failed { code: &'a str, message: &'a str },
+    /// The reservation is released.
+    Cancelled,
+}
+
+impl<'a> From<&'a OrphanEnding> for VideoEnd<'a> {
+    fn from(ending: &'a OrphanEnding) -> Self {
+        match ending {
+            OrphanEnding::Cancelled => VideoEnd::Cancelled,
+            OrphanEnding::Failed { code, message } => VideoEnd::Failed { code, message },
+        }
+    }
+}
+
+/// Ends a video in a final state, settles its reservation and refreshes
+/// its batch, in the caller's transaction.
 fn end_video(
     conn: &mut AnyConnection,
     video_id: &str,
-    status: VideoStatus,
-    error: Option<(&str, &str)>,
-    artifacts: Option<String>,
+    end: VideoEnd<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Fail> {
+    let (status, error, artifacts) = match end {
+        VideoEnd::Completed(manifest) => (VideoStatus::Completed, None, Some(manifest)),
+        VideoEnd::Failed { code, message } => (VideoStatus::Failed, Some((code, message)), None),
+        VideoEnd::Cancelled => (VideoStatus::Cancelled, None, None),
+    };
     diesel::update(videos::table.filter(videos::id.eq(video_id)))
         .set((
             videos::status.eq(status.as_str()),
@@ -808,14 +837,7 @@ impl VideoRuns for SqlVideos {
                         {
                             return Ok(None);
                         }
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Completed,
-                            None,
-                            Some(manifest),
-                            now,
-                        )?;
+                        end_video(conn, &video, VideoEnd::Completed(manifest), now)?;
                         return Ok(Some(RunEnd::Completed));
                     }
                     RunEnding::Cancelled => {
@@ -824,7 +846,7 @@ impl VideoRuns for SqlVideos {
                         {
                             return Ok(None);
                         }
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                        end_video(conn, &video, VideoEnd::Cancelled, now)?;
                         return Ok(Some(RunEnd::Cancelled));
                     }
                     RunEnding::Retry {
@@ -852,18 +874,11 @@ impl VideoRuns for SqlVideos {
                         RunEnd::Retrying
                     }
                     FailOutcome::Failed => {
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Failed,
-                            Some((code, message)),
-                            None,
-                            now,
-                        )?;
+                        end_video(conn, &video, VideoEnd::Failed { code, message }, now)?;
                         RunEnd::Failed
                     }
                     FailOutcome::Cancelled => {
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                        end_video(conn, &video, VideoEnd::Cancelled, now)?;
                         RunEnd::Cancelled
                     }
                 }))
@@ -895,19 +910,7 @@ impl VideoRuns for SqlVideos {
                 if !still_open {
                     return Ok(false);
                 }
-                match ending {
-                    OrphanEnding::Cancelled => {
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
-                    }
-                    OrphanEnding::Failed { code, message } => end_video(
-                        conn,
-                        &video,
-                        VideoStatus::Failed,
-                        Some((code, message)),
-                        None,
-                        now,
-                    )?,
-                }
+                end_video(conn, &video, ending.into(), now)?;
                 Ok(true)
             });
         result.map_err(|f| SubmitError::from(f).into_repo())
