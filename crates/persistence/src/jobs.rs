@@ -46,11 +46,11 @@ use ytvc_domain::jobs::{
     NewJob, ReapOutcome,
 };
 use ytvc_domain::repo::RepoError;
+use ytvc_domain::videos::{Orphan, VideoStatus};
 
+use crate::schema::{jobs as j, videos};
 use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
-
-use crate::schema::jobs as j;
 
 const AVAILABLE: &str = JobState::Available.as_str();
 const RUNNING: &str = JobState::Running.as_str();
@@ -62,8 +62,8 @@ const CANCELLED: &str = JobState::Cancelled.as_str();
 /// Each method checks a connection out of the pool and runs one short
 /// statement or transaction. Jobs are enqueued inside the submission's
 /// transaction ([`enqueue_in`]); a run is started and finished with its
-/// video by the video store (`SqlVideos`, through [`holds_in`],
-/// [`finish_in`] and [`fail_in`]).
+/// video by the video store ([`SqlVideos`](crate::SqlVideos), through
+/// [`holds_in`], [`finish_in`] and [`fail_in`]).
 #[derive(Clone, Debug)]
 pub struct SqlJobQueue {
     db: Database,
@@ -107,9 +107,10 @@ impl SqlJobQueue {
 /// does not age before it may run.
 ///
 /// # Errors
-/// [`DbError::Constraint`] when the video already has a job, the id is
-/// taken or the video does not exist; other database errors. On PostgreSQL
-/// a failed statement aborts the caller's transaction: roll back.
+/// [`DbError::Duplicate`] when the video already has a job or the id is
+/// taken; [`DbError::Constraint`] when the video does not exist; other
+/// database errors. On PostgreSQL a failed statement aborts the caller's
+/// transaction: roll back.
 pub fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<JobId, DbError> {
     let at = naive(job.run_at);
     let priority = i32::from(job.priority.max(1));
@@ -311,15 +312,7 @@ impl SqlJobQueue {
     /// # Errors
     /// Store failures as [`JobError::Repo`].
     pub fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
-        let mut conn = self.conn()?;
-        j::table
-            .filter(j::id.eq(job.to_string()))
-            .select(JobRow::as_select())
-            .first(&mut *conn)
-            .optional()
-            .map_err(db_err)?
-            .map(JobRow::into_record)
-            .transpose()
+        self.record(j::table.filter(j::id.eq(job.to_string())).into_boxed())
     }
 
     /// The job of a video, if it has one: a read-only inspection helper
@@ -328,9 +321,20 @@ impl SqlJobQueue {
     /// # Errors
     /// Store failures as [`JobError::Repo`].
     pub fn find_by_video(&self, video: VideoId) -> Result<Option<JobRecord>, JobError> {
+        self.record(
+            j::table
+                .filter(j::video_id.eq(video.to_string()))
+                .into_boxed(),
+        )
+    }
+
+    /// The first job `query` finds.
+    fn record(
+        &self,
+        query: j::BoxedQuery<'static, <AnyConnection as Connection>::Backend>,
+    ) -> Result<Option<JobRecord>, JobError> {
         let mut conn = self.conn()?;
-        j::table
-            .filter(j::video_id.eq(video.to_string()))
+        query
             .select(JobRow::as_select())
             .first(&mut *conn)
             .optional()
@@ -575,6 +579,87 @@ pub fn holds_in(conn: &mut AnyConnection, id: JobId, token: i64) -> Result<bool,
         .count()
         .get_result::<i64>(conn)?
         == 1)
+}
+
+/// Cancels the job of `video` if it is still waiting (`available`: no
+/// worker claimed it), inside the caller's transaction — the owner
+/// cancelling a queued video. `false` when there was no waiting job (a
+/// worker claimed it meanwhile: ask it to stop with [`request_cancel_in`]).
+///
+/// # Errors
+/// Database errors.
+pub fn cancel_waiting_in(
+    conn: &mut AnyConnection,
+    video: VideoId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let at = naive(now);
+    let waiting = j::video_id
+        .eq(video.to_string())
+        .and(j::state.eq(AVAILABLE));
+    Ok(diesel::update(j::table.filter(waiting))
+        .set((
+            j::state.eq(CANCELLED),
+            j::updated_at.eq(at),
+            j::finished_at.eq(Some(at)),
+        ))
+        .execute(conn)?
+        == 1)
+}
+
+/// Sets `cancel_requested` on the job of `video` if it is `running`,
+/// inside the caller's transaction: its worker sees the flag at its next
+/// heartbeat, and a failed attempt of it ends cancelled ([`fail_in`], the
+/// reaper). `false` when it was not running.
+///
+/// # Errors
+/// Database errors.
+pub fn request_cancel_in(
+    conn: &mut AnyConnection,
+    video: VideoId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let running = j::video_id.eq(video.to_string()).and(j::state.eq(RUNNING));
+    Ok(diesel::update(j::table.filter(running))
+        .set((j::cancel_requested.eq(true), j::updated_at.eq(naive(now))))
+        .execute(conn)?
+        == 1)
+}
+
+/// Up to `limit` open videos (queued or processing) whose job ended
+/// `failed` or `cancelled` without them — the reaper's doing — with the
+/// job's state and last error.
+///
+/// # Errors
+/// Database errors; [`DbError::Query`] for a row that cannot be read.
+pub fn orphans_in(conn: &mut AnyConnection, limit: u32) -> Result<Vec<Orphan>, DbError> {
+    const OPEN: [&str; 2] = [
+        VideoStatus::Queued.as_str(),
+        VideoStatus::Processing.as_str(),
+    ];
+    let open = videos::table
+        .filter(videos::status.eq_any(OPEN))
+        .select(videos::id);
+    let ended: Vec<(String, String, Option<String>)> = j::table
+        .filter(j::state.eq_any([FAILED, CANCELLED]))
+        .filter(j::video_id.eq_any(open))
+        .select((j::video_id, j::state, j::last_error))
+        .limit(i64::from(limit))
+        .load(conn)?;
+    let corrupt = |what: String| DbError::Query(format!("corrupt job row: {what}"));
+    ended
+        .into_iter()
+        .map(|(video, state, last_error)| {
+            Ok(Orphan {
+                video: video
+                    .parse()
+                    .map_err(|_| corrupt(format!("video id {video:?}")))?,
+                job_state: JobState::parse(&state)
+                    .ok_or_else(|| corrupt(format!("state {state:?}")))?,
+                last_error,
+            })
+        })
+        .collect()
 }
 
 /// Runs a write: under `BEGIN IMMEDIATE` on SQLite (a deferred write could

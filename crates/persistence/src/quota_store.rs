@@ -35,10 +35,9 @@ use ytvc_quota::{
     ReserveRequest, Settle, SettleOutcome, StoreError, Usage, UserKey, decide_settlement,
 };
 
+use crate::schema::{quota_reservations as r, quota_usage as u};
 use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
-
-use crate::schema::{quota_reservations as r, quota_usage as u};
 
 /// Stands for "no cut-off" in SQL: earlier than any stored instant, and
 /// within PostgreSQL's timestamp range.
@@ -68,7 +67,7 @@ const REASON_EXPIRED: &str = "expired";
 /// PostgreSQL, through [`AnyConnection`]).
 ///
 /// Each trait method checks a connection out of the pool and runs one
-/// transaction ([`write_transaction`](crate::tx::write_transaction)); to reserve inside a transaction of
+/// transaction ([`write_transaction`]); to reserve inside a transaction of
 /// your own (e.g. with the rows of the video and its job), use
 /// [`reserve_in`] and [`settle_in`].
 ///

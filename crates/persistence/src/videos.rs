@@ -1,8 +1,14 @@
-//! Videos, batches and idempotency keys: the domain's `VideoRepository`.
+//! Videos, batches and idempotency keys: the domain's `VideoRepository`
+//! (the API's side) and `VideoRuns` (a worker's side).
 //!
 //! A submission (batch row, videos, their jobs and quota reservations, the
 //! idempotency record) is written in ONE write transaction: any failure —
 //! a refused reservation, a constraint, a crash — leaves nothing behind.
+//! The start and the end of a run change the job and its video (and settle
+//! the reservation, refresh the batch) in one transaction fenced by the
+//! job's token. This module writes the `videos`, `batches` and
+//! `idempotency_keys` tables; the `jobs` rows and the quota it changes
+//! through the jobs and quota modules' `…_in` functions, on its connection.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -18,10 +24,17 @@ use ytvc_domain::videos::{
 };
 use ytvc_quota::{QuotaError, ReleaseReason, Settle};
 
+use crate::jobs;
 use crate::quota_store::{reserve_in, settle_in};
-use crate::schema::{batches, idempotency_keys, jobs, videos};
+use crate::schema::{batches, idempotency_keys, videos};
 use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
+
+const QUEUED: &str = VideoStatus::Queued.as_str();
+const PROCESSING: &str = VideoStatus::Processing.as_str();
+const CANCELLED: &str = VideoStatus::Cancelled.as_str();
+/// The statuses of a video that has not finished.
+const OPEN: [&str; 2] = [QUEUED, PROCESSING];
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -288,33 +301,20 @@ fn cancel_loaded(
     v: Video,
     now: DateTime<Utc>,
 ) -> Result<CancelResult, RepoError> {
-    let id = v.id.to_string();
     match v.status {
         VideoStatus::Queued => {
             // Only a job nobody has claimed yet is cancelled here; one a
             // worker claimed meanwhile is asked to stop instead.
-            let taken = diesel::update(
-                jobs::table
-                    .filter(jobs::video_id.eq(&id))
-                    .filter(jobs::state.eq("available")),
-            )
-            .set((
-                jobs::state.eq("cancelled"),
-                jobs::updated_at.eq(naive(now)),
-                jobs::finished_at.eq(Some(naive(now))),
-            ))
-            .execute(conn)
-            .map_err(repo)?;
-            if taken == 0 {
+            if !jobs::cancel_waiting_in(conn, v.id, now)? {
                 return request_stop(conn, v, now);
             }
             diesel::update(
                 videos::table
-                    .filter(videos::id.eq(&id))
-                    .filter(videos::status.eq("queued")),
+                    .filter(videos::id.eq(v.id.to_string()))
+                    .filter(videos::status.eq(QUEUED)),
             )
             .set((
-                videos::status.eq("cancelled"),
+                videos::status.eq(CANCELLED),
                 videos::updated_at.eq(naive(now)),
                 videos::completed_at.eq(Some(naive(now))),
             ))
@@ -337,17 +337,7 @@ fn request_stop(
     v: Video,
     now: DateTime<Utc>,
 ) -> Result<CancelResult, RepoError> {
-    diesel::update(
-        jobs::table
-            .filter(jobs::video_id.eq(v.id.to_string()))
-            .filter(jobs::state.eq("running")),
-    )
-    .set((
-        jobs::cancel_requested.eq(true),
-        jobs::updated_at.eq(naive(now)),
-    ))
-    .execute(conn)
-    .map_err(repo)?;
+    jobs::request_cancel_in(conn, v.id, now)?;
     Ok(CancelResult::Requested(v))
 }
 
@@ -442,7 +432,7 @@ impl VideoRepository for SqlVideos {
             }
             for nv in &s.videos {
                 insert_video(conn, &nv.video)?;
-                crate::jobs::enqueue_in(conn, &nv.job)
+                jobs::enqueue_in(conn, &nv.job)
                     .map_err(|e| Fail::Submit(SubmitError::Repo(e.into())))?;
                 reserve_in(conn, &nv.reserve).map_err(|e| Fail::Submit(SubmitError::Quota(e)))?;
             }
@@ -577,7 +567,7 @@ impl VideoRepository for SqlVideos {
         let res = write_transaction(&mut conn, |conn: &mut AnyConnection| {
             let rows: Vec<VideoRow> = videos::table
                 .filter(videos::batch_id.eq(id.to_string()))
-                .filter(videos::status.eq_any(["queued", "processing"]))
+                .filter(videos::status.eq_any(OPEN))
                 .select(VideoRow::as_select())
                 .load(conn)?;
             for row in rows {
@@ -663,16 +653,16 @@ fn aggregate_usage(
             .entry(created.format("%Y-%m-%d").to_string())
             .or_default();
         acc.submitted += 1;
-        match status.as_str() {
-            "completed" => {
+        match VideoStatus::parse(&status) {
+            Some(VideoStatus::Completed) => {
                 acc.completed += 1;
                 if let (Some(s), Some(c)) = (started, completed) {
                     acc.seconds += (c - s).num_milliseconds() as f64 / 1000.0;
                     acc.timed += 1;
                 }
             }
-            "failed" => acc.failed += 1,
-            "cancelled" => acc.cancelled += 1,
+            Some(VideoStatus::Failed) => acc.failed += 1,
+            Some(VideoStatus::Cancelled) => acc.cancelled += 1,
             _ => {}
         }
     }
@@ -715,15 +705,38 @@ fn refresh_batch(
     Ok(())
 }
 
-/// Ends a video in a final state and settles its reservation.
+/// How a video ends.
+enum VideoEnd<'a> {
+    /// With its manifest (JSON); the reservation is committed.
+    Completed(String),
+    /// With the failure's code and message; the reservation is released.
+    Failed { code: &'a str, message: &'a str },
+    /// The reservation is released.
+    Cancelled,
+}
+
+impl<'a> From<&'a OrphanEnding> for VideoEnd<'a> {
+    fn from(ending: &'a OrphanEnding) -> Self {
+        match ending {
+            OrphanEnding::Cancelled => VideoEnd::Cancelled,
+            OrphanEnding::Failed { code, message } => VideoEnd::Failed { code, message },
+        }
+    }
+}
+
+/// Ends a video in a final state, settles its reservation and refreshes
+/// its batch, in the caller's transaction.
 fn end_video(
     conn: &mut AnyConnection,
     video_id: &str,
-    status: VideoStatus,
-    error: Option<(&str, &str)>,
-    artifacts: Option<String>,
+    end: VideoEnd<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Fail> {
+    let (status, error, artifacts) = match end {
+        VideoEnd::Completed(manifest) => (VideoStatus::Completed, None, Some(manifest)),
+        VideoEnd::Failed { code, message } => (VideoStatus::Failed, Some((code, message)), None),
+        VideoEnd::Cancelled => (VideoStatus::Cancelled, None, None),
+    };
     diesel::update(videos::table.filter(videos::id.eq(video_id)))
         .set((
             videos::status.eq(status.as_str()),
@@ -761,16 +774,16 @@ impl VideoRuns for SqlVideos {
         let video = job.video_id.to_string();
         let result: Result<Option<VideoRow>, Fail> =
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
-                if !crate::jobs::holds_in(conn, job.id, job.fencing_token).map_err(Fail::from_db)? {
+                if !jobs::holds_in(conn, job.id, job.fencing_token).map_err(Fail::from_db)? {
                     return Ok(None);
                 }
                 let changed = diesel::update(
                     videos::table
                         .filter(videos::id.eq(&video))
-                        .filter(videos::status.eq_any(["queued", "processing"])),
+                        .filter(videos::status.eq_any(OPEN)),
                 )
                 .set((
-                    videos::status.eq("processing"),
+                    videos::status.eq(PROCESSING),
                     videos::attempts.eq(i32::try_from(job.attempts).unwrap_or(i32::MAX)),
                     videos::updated_at.eq(naive(now)),
                 ))
@@ -819,28 +832,21 @@ impl VideoRuns for SqlVideos {
                                 "manifest of {video} not serializable: {e}"
                             ))))
                         })?;
-                        if !crate::jobs::finish_in(conn, id, token, JobState::Completed, now)
+                        if !jobs::finish_in(conn, id, token, JobState::Completed, now)
                             .map_err(Fail::from_db)?
                         {
                             return Ok(None);
                         }
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Completed,
-                            None,
-                            Some(manifest),
-                            now,
-                        )?;
+                        end_video(conn, &video, VideoEnd::Completed(manifest), now)?;
                         return Ok(Some(RunEnd::Completed));
                     }
                     RunEnding::Cancelled => {
-                        if !crate::jobs::finish_in(conn, id, token, JobState::Cancelled, now)
+                        if !jobs::finish_in(conn, id, token, JobState::Cancelled, now)
                             .map_err(Fail::from_db)?
                         {
                             return Ok(None);
                         }
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                        end_video(conn, &video, VideoEnd::Cancelled, now)?;
                         return Ok(Some(RunEnd::Cancelled));
                     }
                     RunEnding::Retry {
@@ -850,8 +856,8 @@ impl VideoRuns for SqlVideos {
                     } => (code, message, Some(*run_at)),
                     RunEnding::Failed { code, message } => (code, message, None),
                 };
-                let Some(fail) = crate::jobs::fail_in(conn, id, token, code, retry_at, now)
-                    .map_err(Fail::from_db)?
+                let Some(fail) =
+                    jobs::fail_in(conn, id, token, code, retry_at, now).map_err(Fail::from_db)?
                 else {
                     return Ok(None);
                 };
@@ -859,7 +865,7 @@ impl VideoRuns for SqlVideos {
                     FailOutcome::Retry { .. } => {
                         diesel::update(videos::table.filter(videos::id.eq(&video)))
                             .set((
-                                videos::status.eq("queued"),
+                                videos::status.eq(QUEUED),
                                 videos::error_code.eq(Some(code.as_str())),
                                 videos::error_message.eq(Some(message.as_str())),
                                 videos::updated_at.eq(naive(now)),
@@ -868,18 +874,11 @@ impl VideoRuns for SqlVideos {
                         RunEnd::Retrying
                     }
                     FailOutcome::Failed => {
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Failed,
-                            Some((code, message)),
-                            None,
-                            now,
-                        )?;
+                        end_video(conn, &video, VideoEnd::Failed { code, message }, now)?;
                         RunEnd::Failed
                     }
                     FailOutcome::Cancelled => {
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
+                        end_video(conn, &video, VideoEnd::Cancelled, now)?;
                         RunEnd::Cancelled
                     }
                 }))
@@ -889,26 +888,7 @@ impl VideoRuns for SqlVideos {
 
     fn orphans(&self, limit: u32) -> Result<Vec<Orphan>, RepoError> {
         let mut conn = self.conn()?;
-        let open = videos::table
-            .filter(videos::status.eq_any(["queued", "processing"]))
-            .select(videos::id);
-        let ended: Vec<(String, String, Option<String>)> = jobs::table
-            .filter(jobs::state.eq_any(["failed", "cancelled"]))
-            .filter(jobs::video_id.eq_any(open))
-            .select((jobs::video_id, jobs::state, jobs::last_error))
-            .limit(i64::from(limit))
-            .load(&mut *conn)
-            .map_err(repo)?;
-        ended
-            .into_iter()
-            .map(|(video, state, last_error)| {
-                Ok(Orphan {
-                    video: video.parse().map_err(|_| corrupt("job video_id"))?,
-                    job_state: JobState::parse(&state).ok_or_else(|| corrupt("job state"))?,
-                    last_error,
-                })
-            })
-            .collect()
+        Ok(jobs::orphans_in(&mut conn, limit)?)
     }
 
     fn end_orphan(
@@ -923,26 +903,14 @@ impl VideoRuns for SqlVideos {
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
                 let still_open = videos::table
                     .filter(videos::id.eq(&video))
-                    .filter(videos::status.eq_any(["queued", "processing"]))
+                    .filter(videos::status.eq_any(OPEN))
                     .count()
                     .get_result::<i64>(conn)?
                     > 0;
                 if !still_open {
                     return Ok(false);
                 }
-                match ending {
-                    OrphanEnding::Cancelled => {
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
-                    }
-                    OrphanEnding::Failed { code, message } => end_video(
-                        conn,
-                        &video,
-                        VideoStatus::Failed,
-                        Some((code, message)),
-                        None,
-                        now,
-                    )?,
-                }
+                end_video(conn, &video, ending.into(), now)?;
                 Ok(true)
             });
         result.map_err(|f| SubmitError::from(f).into_repo())

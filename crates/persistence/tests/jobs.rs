@@ -785,10 +785,14 @@ fn enqueue_in_joins_the_callers_transaction() {
         // One job per video; a job needs its video.
         let mut enqueue_one =
             |job: NewJob| write_transaction(&mut conn, |conn| enqueue_in(conn, &job)).map(|_| ());
-        let again = enqueue_one(NewJob::new(video, 3, at(1), &policy())).map_err(RepoError::from);
-        assert!(matches!(again, Err(RepoError::Duplicate(_))), "{again:?}");
+        let again = enqueue_one(NewJob::new(video, 3, at(1), &policy()));
+        assert!(matches!(again, Err(DbError::Duplicate(_))), "{again:?}");
+        assert!(matches!(
+            again.map_err(RepoError::from),
+            Err(RepoError::Duplicate(_))
+        ));
         let orphan = enqueue_one(NewJob::new(VideoId::new(), 3, at(1), &policy()));
-        assert!(orphan.is_err(), "{orphan:?}");
+        assert!(matches!(orphan, Err(DbError::Constraint(_))), "{orphan:?}");
         drop(conn);
 
         // Deleting the video deletes its job.
