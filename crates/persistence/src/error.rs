@@ -94,8 +94,8 @@ impl From<DbError> for RepoError {
             DbError::Conflict(m) => RepoError::Conflict(m),
             DbError::Unavailable(m) => RepoError::Unavailable(m),
             DbError::PoolTimeout(m) => RepoError::Busy(m),
-            other @ (DbError::Constraint(_)
-            | DbError::InvalidUrl(_)
+            DbError::Constraint(m) => RepoError::Constraint(m),
+            other @ (DbError::InvalidUrl(_)
             | DbError::Migration(_)
             | DbError::Query(_)) => RepoError::Other(other.to_string()),
         }
@@ -125,6 +125,7 @@ mod tests {
             DbError::Conflict("busy".into()),
             DbError::Unavailable("down".into()),
             DbError::PoolTimeout("5 s".into()),
+            DbError::Constraint("FOREIGN KEY constraint failed".into()),
         ];
         for e in cases {
             let code = e.code();
@@ -133,10 +134,10 @@ mod tests {
         assert_eq!(DbError::Duplicate(String::new()).code().as_str(), "VAL_010");
         let constraint = DbError::Constraint("FOREIGN KEY constraint failed".into());
         assert_eq!(constraint.code().as_str(), "DB_004");
-        // Not a duplicate (RepoError has no constraint variant yet).
+        // Not a duplicate: its own variant, the same DB_004.
         assert!(matches!(
             RepoError::from(constraint),
-            RepoError::Other(m) if m.contains("FOREIGN KEY")
+            RepoError::Constraint(m) if m.contains("FOREIGN KEY")
         ));
     }
 }
