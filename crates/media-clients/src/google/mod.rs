@@ -48,29 +48,30 @@
 //! | Imagen: no prediction, or `raiFilteredReason`; Gemini image: a safety `finishReason` | `Refused` (`VIDEO_001`) | never | not counted |
 //! | Veo: `raiMediaFilteredCount` > 0 / `raiMediaFilteredReasons` | `Refused` (`VIDEO_001`) | never | not counted |
 //!
-//! **429 rule.** A 429 (or a failed operation with `RESOURCE_EXHAUSTED`) is
-//! *exhausted quota* — final — when, in this order:
+//! **429 rule.** A 429 (or a failed operation with `RESOURCE_EXHAUSTED`) is,
+//! in this order:
 //!
-//! 1. a quota it names (`QuotaFailure.violations[].quotaId` / `quotaMetric`
-//!    / `subject` / `description`, `ErrorInfo.metadata.quota_limit`, or the
-//!    message) is a per-day quota (`PerDay`, `per day`, `daily`), or its
-//!    limit is 0 (`quotaValue: "0"`, `limit: 0`): it resets tomorrow or was
-//!    never granted;
-//!
-//! otherwise it is *capacity* — retried — when:
-//!
-//! 2. it carries a `RetryInfo` (the server says when to come back; a wait
-//!    longer than `Backoff::max_retry_after` ends the retries at once);
-//! 3. or it names a per-minute quota, or its message says "try again later";
-//!
-//! otherwise it is *exhausted quota* when:
-//!
-//! 4. it has `QuotaFailure` violations, or the message says the quota is
-//!    exceeded ("exceeded your current quota", "quota exceeded", "check
-//!    your plan and billing details");
-//!
-//! and anything else (`RESOURCE_EXHAUSTED` with no quota details, e.g.
-//! "Resource has been exhausted (e.g. check quota).") is capacity.
+//! 1. *exhausted quota* — final — when a limit it names is 0 (`quotaValue:
+//!    "0"`, `ErrorInfo.metadata.quota_limit_value`, `limit: 0` in the
+//!    message): the quota was never granted;
+//! 2. when a quota it names (`QuotaFailure.violations[].quotaId` /
+//!    `quotaMetric` / `subject` / `description`,
+//!    `ErrorInfo.metadata.quota_limit`, or the message) is a per-day quota
+//!    (`PerDay`, `per day`, `daily`): *capacity* — retried after the
+//!    `RetryInfo` — if it carries a `RetryInfo` **and** lists at least one
+//!    violation that is not per-day (the Gemini API lists the per-day quota
+//!    beside the per-minute ones it also hit, e.g.
+//!    googleapis/python-genai#2044); otherwise *exhausted quota* (only
+//!    per-day quotas, or no hint: it resets tomorrow);
+//! 3. *capacity* when it carries a `RetryInfo` (the server says when to
+//!    come back; a wait longer than `Backoff::max_retry_after` ends the
+//!    retries at once), names a per-minute quota, or its message says "try
+//!    again later";
+//! 4. *exhausted quota* when it has `QuotaFailure` violations, or the
+//!    message says the quota is exceeded ("exceeded your current quota",
+//!    "quota exceeded", "check your plan and billing details");
+//! 5. *capacity* otherwise (`RESOURCE_EXHAUSTED` with no quota details, e.g.
+//!    "Resource has been exhausted (e.g. check quota).").
 //!
 //! # Veo
 //!

@@ -179,6 +179,34 @@ pub fn rate_limited(retry_delay: &str) -> Value {
     })
 }
 
+/// A per-minute limit hit on the free tier: the Gemini API lists every quota
+/// of the model it counts against, the per-day one included, and says when
+/// to come back (the shape of googleapis/python-genai#2044).
+pub fn rate_limited_listing_daily(retry_delay: &str) -> Value {
+    let violation = |metric: &str, id: &str| {
+        json!({"quotaMetric": format!("generativelanguage.googleapis.com/{metric}"),
+            "quotaId": id, "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"}})
+    };
+    json!({
+        "error": {
+            "code": 429,
+            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.Help", "links": [{
+                    "description": "Learn more about Gemini API quotas",
+                    "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                    violation("generate_content_free_tier_requests", "GenerateRequestsPerDayPerProjectPerModel-FreeTier"),
+                    violation("generate_content_free_tier_requests", "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"),
+                    violation("generate_content_free_tier_input_token_count", "GenerateContentInputTokensPerModelPerMinute-FreeTier")
+                ]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
+            ]
+        }
+    })
+}
+
 /// A per-day quota used up (the free tier's daily requests).
 pub fn quota_exhausted() -> Value {
     json!({
