@@ -170,8 +170,11 @@ pub struct GoogleConfig {
     /// The Gemini Developer API (`https://generativelanguage.googleapis.com`);
     /// requests go to `{base}/v1beta/models/{model}:{method}`.
     pub gemini_base_url: String,
-    /// The Vertex AI endpoint; `None` means
-    /// `https://{location}-aiplatform.googleapis.com`. Requests go to
+    /// The Vertex AI endpoint; `None` means the location's own:
+    /// `https://aiplatform.googleapis.com` (`global`),
+    /// `https://aiplatform.{us,eu}.rep.googleapis.com` (the multi-regions
+    /// `us`, `eu`), `https://{region}-aiplatform.googleapis.com` (a region).
+    /// Requests go to
     /// `{base}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}`.
     pub vertex_base_url: Option<String>,
     /// Cloud Text-to-Speech (`https://texttospeech.googleapis.com`);

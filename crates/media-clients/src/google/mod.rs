@@ -4,7 +4,7 @@
 //! | flavor | constructor | endpoints | credentials |
 //! |---|---|---|---|
 //! | `gemini` | [`GoogleProvider::gemini`] | `{gemini_base}/v1beta/models/{m}:{method}` | API key in the `x-goog-api-key` header (never in the URL) |
-//! | `vertex` | [`GoogleProvider::vertex`] | `{vertex_base}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}` | OAuth2 access tokens minted from a service-account key ([`ServiceAccountKey`]), `Authorization: Bearer` |
+//! | `vertex` | [`GoogleProvider::vertex`] | `{vertex_base}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}`; by default `vertex_base` is `https://aiplatform.googleapis.com` for `global`, `https://aiplatform.{us,eu}.rep.googleapis.com` for the multi-regions `us` / `eu`, `https://{region}-aiplatform.googleapis.com` otherwise | OAuth2 access tokens minted from a service-account key ([`ServiceAccountKey`]), `Authorization: Bearer` |
 //!
 //! | port | call | answer |
 //! |---|---|---|
@@ -222,9 +222,7 @@ impl GoogleProvider {
         }
         let base = match &config.vertex_base_url {
             Some(base) => base_url(base)?,
-            // The global location has no regional prefix.
-            None if target.location == "global" => "https://aiplatform.googleapis.com".to_owned(),
-            None => format!("https://{}-aiplatform.googleapis.com", target.location),
+            None => vertex_endpoint(&target.location),
         };
         let api = Api::Vertex {
             base,
@@ -324,6 +322,19 @@ impl GoogleProvider {
     }
 }
 
+/// The Vertex AI endpoint of `location` (the rules of the Google Gen AI
+/// SDK, `google/genai/_api_client.py`): `global` has no regional prefix,
+/// the multi-region jurisdictions `us` and `eu` are
+/// `aiplatform.{location}.rep.googleapis.com`, and a region is
+/// `{location}-aiplatform.googleapis.com`.
+fn vertex_endpoint(location: &str) -> String {
+    match location {
+        "global" => "https://aiplatform.googleapis.com".to_owned(),
+        "us" | "eu" => format!("https://aiplatform.{location}.rep.googleapis.com"),
+        region => format!("https://{region}-aiplatform.googleapis.com"),
+    }
+}
+
 /// A base URL without its trailing `/`; must be `http(s)://`.
 fn base_url(url: &str) -> Result<String, GoogleSetupError> {
     let url = url.trim().trim_end_matches('/');
@@ -386,5 +397,30 @@ impl Narrator for GoogleProvider {
         language: &'a Language,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
         Box::pin(tts::narrate(self, scene, voice, language))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vertex_endpoints_follow_the_location() {
+        assert_eq!(
+            vertex_endpoint("global"),
+            "https://aiplatform.googleapis.com"
+        );
+        assert_eq!(
+            vertex_endpoint("us"),
+            "https://aiplatform.us.rep.googleapis.com"
+        );
+        assert_eq!(
+            vertex_endpoint("eu"),
+            "https://aiplatform.eu.rep.googleapis.com"
+        );
+        assert_eq!(
+            vertex_endpoint("europe-west4"),
+            "https://europe-west4-aiplatform.googleapis.com"
+        );
     }
 }
