@@ -17,10 +17,10 @@ use ytvc_domain::{AspectRatio, Language, Voice};
 use ytvc_media_clients::google::{GoogleConfig, GoogleProvider, Secret};
 use ytvc_media_clients::resilience::{BreakerState, ServiceGuards};
 
-const LLM_PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
-const IMAGEN_PATH: &str = "/v1beta/models/imagen-4.0-generate-001:predict";
-const VEO_PATH: &str = "/v1beta/models/veo-3.0-fast-generate-001:predictLongRunning";
-const OP_NAME: &str = "models/veo-3.0-fast-generate-001/operations/qb7kx2n1f9zd";
+const LLM_PATH: &str = "/v1beta/models/gemini-3.8-flash:generateContent";
+const IMAGE_PATH: &str = "/v1beta/models/gemini-nano-banana-2.1:generateContent";
+const VEO_PATH: &str = "/v1beta/models/veo-3.1-fast-generate-preview:predictLongRunning";
+const OP_NAME: &str = "models/veo-3.1-fast-generate-preview/operations/qb7kx2n1f9zd";
 const TTS_PATH: &str = "/v1/text:synthesize";
 
 fn provider(server: &MockServer) -> GoogleProvider {
@@ -402,38 +402,25 @@ async fn slow_answers_time_out() {
 // --------------------------------------------------------------- images
 
 #[tokio::test]
-async fn imagen_still_is_a_png() {
+async fn the_default_still_is_a_gemini_image_model_reading_inline_data() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(IMAGEN_PATH))
+        .and(path(IMAGE_PATH))
         .and(header("x-goog-api-key", API_KEY))
-        .respond_with(ok(imagen_answer()))
+        .respond_with(ok(gemini_image_answer()))
         .mount(&server)
         .await;
     let blob = provider(&server)
-        .still(&scene(), AspectRatio::Portrait)
+        .still(&scene(), AspectRatio::Square)
         .await
         .unwrap();
     assert_eq!(blob.format, MediaFormat::Png);
     assert_eq!(blob.bytes, png_bytes());
     let body = body(&requests(&server).await[0]);
-    assert_eq!(body["instances"][0]["prompt"], scene().visual_prompt);
-    assert_eq!(body["parameters"]["aspectRatio"], "9:16");
-}
-
-#[tokio::test]
-async fn gemini_image_backend_reads_inline_data() {
-    let server = MockServer::start().await;
-    let at = "/v1beta/models/gemini-2.5-flash-image:generateContent";
-    mount(&server, "POST", at, ok(gemini_image_answer())).await;
-    let mut config = config(&server);
-    config.image_model = "gemini-2.5-flash-image".into();
-    let blob = provider_with(config, guards())
-        .still(&scene(), AspectRatio::Square)
-        .await
-        .unwrap();
-    assert_eq!(blob.format, MediaFormat::Png);
-    let body = body(&requests(&server).await[0]);
+    assert_eq!(
+        body["contents"][0]["parts"][0]["text"],
+        scene().visual_prompt
+    );
     assert_eq!(
         body["generationConfig"]["responseModalities"],
         json!(["IMAGE"])
@@ -446,24 +433,34 @@ async fn gemini_image_backend_reads_inline_data() {
 
 #[tokio::test]
 async fn filtered_or_unusable_images_are_video_001_and_final() {
+    let candidate = |parts: Value, finish: &str| {
+        json!({"candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": finish, "index": 0}],
+            "modelVersion": "gemini-nano-banana-2.1"})
+    };
     let cases = [
-        (json!({}), "refused"),
+        (candidate(json!([]), "IMAGE_SAFETY"), "refused"),
         (
-            json!({"predictions": [{"raiFilteredReason": "Your current safety filter threshold filtered out the generated image."}]}),
+            json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "modelVersion": "gemini-nano-banana-2.1"}),
             "refused",
         ),
         (
-            json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": "not base64!"}]}),
+            candidate(
+                json!([{"text": "I can only describe that picture."}]),
+                "STOP",
+            ),
             "bad",
         ),
         (
-            json!({"predictions": [{"mimeType": "image/webp", "bytesBase64Encoded": b64(b"RIFF....WEBPVP8 ")}]}),
+            candidate(
+                json!([{"inlineData": {"mimeType": "image/webp", "data": b64(b"RIFF....WEBPVP8 ")}}]),
+                "STOP",
+            ),
             "bad",
         ),
     ];
     for (answer, kind) in cases {
         let server = MockServer::start().await;
-        mount(&server, "POST", IMAGEN_PATH, ok(answer.clone())).await;
+        mount(&server, "POST", IMAGE_PATH, ok(answer.clone())).await;
         let error = provider(&server)
             .still(&scene(), AspectRatio::Landscape)
             .await
@@ -831,7 +828,7 @@ async fn a_timed_out_veo_submit_is_not_sent_again() {
 async fn call_media(provider: &GoogleProvider, at: &str) -> Result<(), MediaError> {
     let language = Language::parse("en").unwrap();
     match at {
-        IMAGEN_PATH => provider
+        IMAGE_PATH => provider
             .still(&scene(), AspectRatio::Landscape)
             .await
             .map(drop),
@@ -849,7 +846,7 @@ async fn call_media(provider: &GoogleProvider, at: &str) -> Result<(), MediaErro
 #[tokio::test]
 async fn every_media_service_retries_capacity_stops_on_quota_and_retries_5xx() {
     for (at, unavailable) in [
-        (IMAGEN_PATH, "MEDIA_002"),
+        (IMAGE_PATH, "MEDIA_002"),
         (VEO_PATH, "MEDIA_001"),
         (TTS_PATH, "MEDIA_003"),
     ] {
@@ -909,7 +906,7 @@ async fn every_media_service_retries_capacity_stops_on_quota_and_retries_5xx() {
 
 fn service_of(at: &str) -> Service {
     match at {
-        IMAGEN_PATH => Service::Imagen,
+        IMAGE_PATH => Service::Imagen,
         VEO_PATH => Service::Veo,
         _ => Service::Tts,
     }

@@ -155,7 +155,7 @@ async fn tokens_are_minted_with_a_signed_jwt_cached_and_sent_as_bearer() {
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/gemini-2.5-flash:generateContent"),
+        &format!("{MODELS}/gemini-3.8-flash:generateContent"),
         ok(generate_content(&storyboard_text())),
     )
     .await;
@@ -306,6 +306,15 @@ async fn rejected_credentials_are_final_and_call_nothing() {
     assert_eq!(received.len(), 1, "one token request, no API call");
 }
 
+/// A provider whose stills come from a configured Imagen model.
+fn imagen_provider(server: &MockServer) -> GoogleProvider {
+    let mut config = config(server);
+    config.image_model = IMAGEN_MODEL.into();
+    provider_with(server, config)
+}
+
+const IMAGEN_MODEL: &str = "imagen-4.0-generate-001";
+
 #[tokio::test]
 async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
     let server = MockServer::start().await;
@@ -319,19 +328,19 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/imagen-4.0-generate-001:predict"),
+        &format!("{MODELS}/{IMAGEN_MODEL}:predict"),
         ok(imagen_answer()),
     )
     .await;
-    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.0-fast-generate-001/operations/6d1c6a0e-5c8f-4a3b-9f7e-1c2d3e4f5a6b";
+    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/6d1c6a0e-5c8f-4a3b-9f7e-1c2d3e4f5a6b";
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/veo-3.0-fast-generate-001:predictLongRunning"),
+        &format!("{MODELS}/veo-3.1-fast-generate-001:predictLongRunning"),
         ok(json!({"name": op_name})),
     )
     .await;
-    let fetch = format!("{MODELS}/veo-3.0-fast-generate-001:fetchPredictOperation");
+    let fetch = format!("{MODELS}/veo-3.1-fast-generate-001:fetchPredictOperation");
     Mock::given(method("POST"))
         .and(path(fetch.as_str()))
         .respond_with(ok(json!({"name": op_name})))
@@ -350,7 +359,7 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
     )
     .await;
 
-    let provider = provider(&server);
+    let provider = imagen_provider(&server);
     let still = provider
         .still(&scene(), AspectRatio::Landscape)
         .await
@@ -386,18 +395,18 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
 async fn vertex_veo_gcs_uri_is_downloaded_with_the_token() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/token", token_answer("ya29.c.gcs", 3599)).await;
-    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.0-fast-generate-001/operations/op-1";
+    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op-1";
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/veo-3.0-fast-generate-001:predictLongRunning"),
+        &format!("{MODELS}/veo-3.1-fast-generate-001:predictLongRunning"),
         ok(json!({"name": op_name})),
     )
     .await;
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/veo-3.0-fast-generate-001:fetchPredictOperation"),
+        &format!("{MODELS}/veo-3.1-fast-generate-001:fetchPredictOperation"),
         ok(json!({"name": op_name, "done": true, "response": {"raiMediaFilteredCount": 0,
             "videos": [{"gcsUri": "gs://ytvc-clips/out/1234/sample_0.mp4", "mimeType": "video/mp4"}]}})),
     )
@@ -422,7 +431,7 @@ async fn vertex_veo_gcs_uri_is_downloaded_with_the_token() {
 async fn vertex_capacity_429_is_retried_and_quota_is_not() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/token", token_answer("ya29.c.q", 3599)).await;
-    let llm = format!("{MODELS}/gemini-2.5-flash:generateContent");
+    let llm = format!("{MODELS}/gemini-3.8-flash:generateContent");
     Mock::given(method("POST"))
         .and(path(llm.as_str()))
         .respond_with(ResponseTemplate::new(429).set_body_json(capacity_exhausted()))
@@ -437,12 +446,12 @@ async fn vertex_capacity_429_is_retried_and_quota_is_not() {
         ok(generate_content(&storyboard_text())),
     )
     .await;
-    let provider = provider(&server);
+    let provider = imagen_provider(&server);
     provider.write_script(&spec()).await.unwrap();
     let api_calls = |rs: &[Request]| rs.iter().filter(|r| !is_token_request(r)).count();
     assert_eq!(api_calls(&requests(&server).await), 3);
 
-    let imagen = format!("{MODELS}/imagen-4.0-generate-001:predict");
+    let imagen = format!("{MODELS}/{IMAGEN_MODEL}:predict");
     mount(
         &server,
         "POST",
@@ -486,4 +495,57 @@ fn bad_keys_are_rejected_without_quoting_them() {
     };
     let error = GoogleProvider::vertex(GoogleConfig::default(), target, key, guards()).unwrap_err();
     assert!(error.to_string().contains("RSA"), "{error}");
+}
+
+#[tokio::test]
+async fn filtered_or_unusable_imagen_answers_are_video_001_and_final() {
+    let cases = [
+        (json!({}), "refused"),
+        (
+            json!({"predictions": [{"raiFilteredReason": "Your current safety filter threshold filtered out the generated image."}]}),
+            "refused",
+        ),
+        (
+            json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": "not base64!"}]}),
+            "bad",
+        ),
+        (
+            json!({"predictions": [{"mimeType": "image/webp", "bytesBase64Encoded": b64(b"RIFF....WEBPVP8 ")}]}),
+            "bad",
+        ),
+    ];
+    for (answer, kind) in cases {
+        let server = MockServer::start().await;
+        mount(&server, "POST", "/token", token_answer("ya29.c.img", 3599)).await;
+        let at = format!("{MODELS}/{IMAGEN_MODEL}:predict");
+        mount(&server, "POST", &at, ok(answer.clone())).await;
+        let error = imagen_provider(&server)
+            .still(&scene(), AspectRatio::Landscape)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code().as_str(), "VIDEO_001", "{answer}");
+        match kind {
+            "refused" => assert!(matches!(error, MediaError::Refused { .. }), "{answer}"),
+            _ => assert!(matches!(error, MediaError::BadResponse { .. }), "{answer}"),
+        }
+        let received = requests(&server).await;
+        assert_eq!(received.iter().filter(|r| r.url.path() == at).count(), 1);
+    }
+}
+
+#[test]
+fn the_veo_default_becomes_the_vertex_id_and_a_configured_model_stays() {
+    let key =
+        || ServiceAccountKey::from_json(&key_json("https://oauth2.googleapis.com/token")).unwrap();
+    let target = || VertexTarget {
+        project: "p".into(),
+        location: "us".into(),
+    };
+    let vertex =
+        GoogleProvider::vertex(GoogleConfig::default(), target(), key(), guards()).unwrap();
+    assert_eq!(vertex.config().veo_model, "veo-3.1-fast-generate-001");
+    let mut config = GoogleConfig::default();
+    config.veo_model = "veo-3.1-lite-generate-001".into();
+    let vertex = GoogleProvider::vertex(config, target(), key(), guards()).unwrap();
+    assert_eq!(vertex.config().veo_model, "veo-3.1-lite-generate-001");
 }

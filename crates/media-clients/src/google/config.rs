@@ -112,8 +112,10 @@ impl Default for Timeouts {
     }
 }
 
-/// How still images are generated. Imagen endpoints are being retired, so
-/// the backend is chosen by configuration, not assumed.
+/// How still images are generated. The Imagen 4 models were shut down on
+/// 2026-08-17 and the Gemini API no longer serves `:predict` for images, so
+/// the default is a Gemini image model; an Imagen model can still be
+/// configured where one is served (Vertex AI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageBackend {
     /// Imagen: `models/{m}:predict`, answer `predictions[0].bytesBase64Encoded`.
@@ -183,14 +185,20 @@ pub struct GoogleConfig {
     /// Cloud Storage, for a Vertex Veo answer that names a `gs://` object
     /// (`https://storage.googleapis.com`).
     pub storage_base_url: String,
-    /// The storyboard model (default `gemini-2.5-flash`).
+    /// The storyboard model (default [`GoogleConfig::DEFAULT_LLM_MODEL`],
+    /// `gemini-3.8-flash`, the same id on both APIs).
     pub llm_model: String,
-    /// The still image model (default `imagen-4.0-generate-001`).
+    /// The still image model (default [`GoogleConfig::DEFAULT_IMAGE_MODEL`],
+    /// `gemini-nano-banana-2.1`, the same id on both APIs).
     pub image_model: String,
     /// The image backend; `None` = [`ImageBackend::for_model`] of
     /// `image_model`.
     pub image_backend: Option<ImageBackend>,
-    /// The clip model (default `veo-3.0-fast-generate-001`).
+    /// The clip model (default [`GoogleConfig::DEFAULT_VEO_MODEL`],
+    /// `veo-3.1-fast-generate-preview`, the Gemini API's id). Veo ids differ
+    /// between the APIs: [`GoogleProvider::vertex`](super::GoogleProvider::vertex)
+    /// replaces this default (and only this value) with
+    /// [`GoogleConfig::DEFAULT_VERTEX_VEO_MODEL`], `veo-3.1-fast-generate-001`.
     pub veo_model: String,
     /// The `durationSeconds` asked of Veo (default 8, what Veo 3 makes;
     /// `None` leaves it to the model). Shorter scenes cut the clip, longer
@@ -218,6 +226,23 @@ pub struct GoogleConfig {
     pub backoff: Backoff,
 }
 
+impl GoogleConfig {
+    /// The default storyboard model: Gemini 3.8 Flash (GA 2026-09-02, no
+    /// shutdown date announced; `gemini-2.5-flash` was shut down in June
+    /// 2026).
+    pub const DEFAULT_LLM_MODEL: &'static str = "gemini-3.8-flash";
+    /// The default still image model: Nano Banana 2.1 (GA 2026-10-06;
+    /// `imagen-4.0-generate-001` was shut down on 2026-08-17,
+    /// `gemini-3.1-flash-image` on 2026-10-29).
+    pub const DEFAULT_IMAGE_MODEL: &'static str = "gemini-nano-banana-2.1";
+    /// The default clip model on the Gemini API: the Veo 3.1 Fast preview id
+    /// Google named as the replacement of `veo-3.0-fast-generate-001` (shut
+    /// down on 2026-06-30).
+    pub const DEFAULT_VEO_MODEL: &'static str = "veo-3.1-fast-generate-preview";
+    /// The default clip model on Vertex AI: Veo 3.1 Fast, GA.
+    pub const DEFAULT_VERTEX_VEO_MODEL: &'static str = "veo-3.1-fast-generate-001";
+}
+
 impl Default for GoogleConfig {
     fn default() -> Self {
         Self {
@@ -225,10 +250,10 @@ impl Default for GoogleConfig {
             vertex_base_url: None,
             tts_base_url: "https://texttospeech.googleapis.com".into(),
             storage_base_url: "https://storage.googleapis.com".into(),
-            llm_model: "gemini-2.5-flash".into(),
-            image_model: "imagen-4.0-generate-001".into(),
+            llm_model: Self::DEFAULT_LLM_MODEL.into(),
+            image_model: Self::DEFAULT_IMAGE_MODEL.into(),
             image_backend: None,
-            veo_model: "veo-3.0-fast-generate-001".into(),
+            veo_model: Self::DEFAULT_VEO_MODEL.into(),
             veo_duration_seconds: Some(8),
             tts_voices: TtsVoices::default(),
             tts_sample_rate_hertz: 24_000,
@@ -276,10 +301,10 @@ mod tests {
     #[test]
     fn image_backend_from_model_name() {
         let mut c = GoogleConfig::default();
-        assert_eq!(c.image_backend(), ImageBackend::Imagen);
-        c.image_model = "gemini-2.5-flash-image".into();
         assert_eq!(c.image_backend(), ImageBackend::Gemini);
-        c.image_backend = Some(ImageBackend::Imagen);
+        c.image_model = "imagen-4.0-generate-001".into();
         assert_eq!(c.image_backend(), ImageBackend::Imagen);
+        c.image_backend = Some(ImageBackend::Gemini);
+        assert_eq!(c.image_backend(), ImageBackend::Gemini);
     }
 }

@@ -93,8 +93,10 @@ fn gemini_image(answer: &Value) -> Result<MediaBlob, MediaError> {
         .pointer("/candidates/0/content/parts")
         .and_then(Value::as_array)
         .ok_or_else(|| bad_response(Service::Imagen, "the answer has no candidate parts"))?;
+    // Thought parts (interim images of a thinking model) are not the answer.
     let data = parts
         .iter()
+        .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
         .filter_map(|p| p.get("inlineData").or_else(|| p.get("inline_data")))
         .find_map(|d| d.get("data").and_then(Value::as_str))
         .ok_or_else(|| bad_response(Service::Imagen, "the answer has no inlineData image"))?;
@@ -131,4 +133,21 @@ pub(super) async fn still(
             .map_err(crate::resilience::Failure::permanent)
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thought_images_are_skipped() {
+        let png = STANDARD.encode(b"\x89PNG\r\n\x1a\nfinal");
+        let draft = STANDARD.encode(b"\x89PNG\r\n\x1a\ndraft");
+        let answer = json!({"candidates": [{"content": {"role": "model", "parts": [
+            {"inlineData": {"mimeType": "image/png", "data": draft}, "thought": true},
+            {"inlineData": {"mimeType": "image/png", "data": png}}
+        ]}, "finishReason": "STOP"}]});
+        let blob = gemini_image(&answer).unwrap();
+        assert!(blob.bytes.ends_with(b"final"));
+    }
 }

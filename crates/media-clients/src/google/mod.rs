@@ -230,6 +230,12 @@ impl GoogleProvider {
             location: target.location,
         };
         let source = TokenSource::new(key, config.timeouts.token, config.token_refresh_margin)?;
+        let mut config = config;
+        // Veo ids differ between the APIs: the Gemini API default becomes
+        // the Vertex one (a configured model is left alone).
+        if config.veo_model == GoogleConfig::DEFAULT_VEO_MODEL {
+            GoogleConfig::DEFAULT_VERTEX_VEO_MODEL.clone_into(&mut config.veo_model);
+        }
         Self::build(config, api, Auth::ServiceAccount(Box::new(source)), guards)
     }
 

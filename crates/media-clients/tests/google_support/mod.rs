@@ -123,7 +123,7 @@ pub fn generate_content(text: &str) -> Value {
         }],
         "usageMetadata": {"promptTokenCount": 389, "candidatesTokenCount": 152, "totalTokenCount": 541,
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 389}]},
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.8-flash",
         "responseId": "Xm1WaN2tKpGrvdIP-4mUsAY"
     })
 }
@@ -142,7 +142,7 @@ pub fn safety_blocked() -> Value {
             ]
         }],
         "usageMetadata": {"promptTokenCount": 389, "totalTokenCount": 389},
-        "modelVersion": "gemini-2.5-flash"
+        "modelVersion": "gemini-3.8-flash"
     })
 }
 
@@ -153,7 +153,7 @@ pub fn prompt_blocked() -> Value {
             "blockReason": "PROHIBITED_CONTENT"
         },
         "usageMetadata": {"promptTokenCount": 389, "totalTokenCount": 389},
-        "modelVersion": "gemini-2.5-flash"
+        "modelVersion": "gemini-3.8-flash"
     })
 }
 
@@ -162,13 +162,13 @@ pub fn rate_limited(retry_delay: &str) -> Value {
     json!({
         "error": {
             "code": 429,
-            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10, model: gemini-2.5-flash\nPlease retry in 37.123456s.",
+            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10, model: gemini-3.8-flash\nPlease retry in 37.123456s.",
             "status": "RESOURCE_EXHAUSTED",
             "details": [
                 {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
                     "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
-                    "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                    "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"},
                     "quotaValue": "10"}]},
                 {"@type": "type.googleapis.com/google.rpc.Help", "links": [{
                     "description": "Learn more about Gemini API quotas",
@@ -212,13 +212,13 @@ pub fn quota_exhausted() -> Value {
     json!({
         "error": {
             "code": 429,
-            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 250, model: gemini-2.5-flash",
+            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 250, model: gemini-3.8-flash",
             "status": "RESOURCE_EXHAUSTED",
             "details": [
                 {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
                     "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
                     "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-                    "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                    "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"},
                     "quotaValue": "250"}]},
                 {"@type": "type.googleapis.com/google.rpc.Help", "links": [{
                     "description": "Learn more about Gemini API quotas",
@@ -287,7 +287,7 @@ pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-/// Imagen `:predict` answer.
+/// Imagen `:predict` answer (a configured Imagen model on Vertex AI).
 pub fn imagen_answer() -> Value {
     json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": b64(&png_bytes())}]})
 }
@@ -304,7 +304,7 @@ pub fn gemini_image_answer() -> Value {
             "index": 0
         }],
         "usageMetadata": {"promptTokenCount": 14, "candidatesTokenCount": 1290, "totalTokenCount": 1304},
-        "modelVersion": "gemini-2.5-flash-image"
+        "modelVersion": "gemini-nano-banana-2.1"
     })
 }
 
