@@ -178,6 +178,16 @@ async fn tokens_are_minted_with_a_signed_jwt_cached_and_sent_as_bearer() {
     check_token_request(tokens[0], &token_uri(&server));
     let api: Vec<&Request> = received.iter().filter(|r| !is_token_request(r)).collect();
     assert_eq!(api.len(), 3);
+    // Narration: Cloud TTS with the Chirp 3: HD voice of narrator_male.
+    assert_eq!(api[2].url.path(), "/v1/text:synthesize");
+    assert_eq!(
+        body(api[2]),
+        json!({
+            "input": {"text": scene().narration},
+            "voice": {"languageCode": "en-US", "name": "en-US-Chirp3-HD-Charon"},
+            "audioConfig": {"audioEncoding": "LINEAR16", "sampleRateHertz": 24000}
+        })
+    );
     for r in api {
         assert_eq!(bearer(r), "Bearer ya29.c.first-token", "{}", r.url);
         assert!(r.headers.get("x-goog-api-key").is_none());
@@ -548,4 +558,45 @@ fn the_veo_default_becomes_the_vertex_id_and_a_configured_model_stays() {
     config.veo_model = "veo-3.1-lite-generate-001".into();
     let vertex = GoogleProvider::vertex(config, target(), key(), guards()).unwrap();
     assert_eq!(vertex.config().veo_model, "veo-3.1-lite-generate-001");
+}
+
+#[tokio::test]
+async fn cloud_tts_voices_are_chirp3_hd_names_per_language_never_neutral() {
+    let server = MockServer::start().await;
+    mount(&server, "POST", "/token", token_answer("ya29.c.tts", 3599)).await;
+    mount(&server, "POST", "/v1/text:synthesize", ok(tts_answer())).await;
+    let provider = provider(&server);
+    let cases = [
+        (
+            Voice::Neutral,
+            "de",
+            json!({"languageCode": "de-DE", "name": "de-DE-Chirp3-HD-Schedar"}),
+        ),
+        (
+            Voice::NarratorFemale,
+            "zh",
+            json!({"languageCode": "cmn-CN", "name": "cmn-CN-Chirp3-HD-Kore"}),
+        ),
+        (
+            Voice::NarratorMale,
+            "pt-BR",
+            json!({"languageCode": "pt-BR", "name": "pt-BR-Chirp3-HD-Charon"}),
+        ),
+        // No Chirp 3: HD voices for the locale: the service picks one.
+        (
+            Voice::NarratorFemale,
+            "es-419",
+            json!({"languageCode": "es-419", "ssmlGender": "FEMALE"}),
+        ),
+        (Voice::Neutral, "es-419", json!({"languageCode": "es-419"})),
+    ];
+    for (voice, tag, expected) in cases {
+        let language = Language::parse(tag).unwrap();
+        let blob = provider.narrate(&scene(), voice, &language).await.unwrap();
+        assert_eq!(blob.bytes, wav_bytes());
+        let received = requests(&server).await;
+        let sent = body(received.last().unwrap());
+        assert_eq!(sent["voice"], expected, "{voice:?} {tag}");
+        assert!(!sent.to_string().contains("NEUTRAL"));
+    }
 }

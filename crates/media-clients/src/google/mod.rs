@@ -11,7 +11,8 @@
 //! | [`ScriptWriter`] | `generateContent`, JSON constrained by `responseSchema` | `candidates[0].content.parts[].text` |
 //! | [`VisualGenerator::still`] | [`ImageBackend::Imagen`]: `:predict`; [`ImageBackend::Gemini`]: `generateContent` with `responseModalities: ["IMAGE"]` | `predictions[0].bytesBase64Encoded` / `inlineData` (PNG or JPEG) |
 //! | [`VisualGenerator::clip`] | `:predictLongRunning`, then polled (Gemini: `GET {name}`; Vertex: `POST …:fetchPredictOperation`) | Gemini: `generateVideoResponse.generatedSamples[0].video.uri` (downloaded) or inline bytes; Vertex: `videos[0].bytesBase64Encoded` or `gcsUri` |
-//! | [`Narrator`] | `{tts_base}/v1/text:synthesize`, `LINEAR16` | `audioContent`: a WAV with its header |
+//! | [`Narrator`] (Gemini API) | the TTS model's `generateContent` with `responseModalities: ["AUDIO"]` and `speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName` ([`TtsVoices`]), API key | `inlineData`: 16-bit PCM (`audio/L16;codec=pcm;rate=24000`) wrapped in a RIFF header at the answered rate, or a WAV used as is |
+//! | [`Narrator`] (Vertex AI) | Cloud TTS `{tts_base}/v1/text:synthesize`, `LINEAR16`, the Chirp 3: HD voice `{languageCode}-Chirp3-HD-{name}` ([`TtsVoices`]) | `audioContent`: a WAV with its header |
 //!
 //! Every base URL, model, timeout and the Veo polling are in
 //! [`GoogleConfig`]; secrets are [`Secret`]s (`Debug` prints `***`) and are
@@ -188,8 +189,8 @@ impl GoogleProvider {
     ///
     /// # Errors
     ///
-    /// [`GoogleSetupError`] when a model name or base URL is invalid or an
-    /// HTTP client cannot be built.
+    /// [`GoogleSetupError`] when a model name, voice name or base URL is
+    /// invalid or an HTTP client cannot be built.
     pub fn gemini(
         config: GoogleConfig,
         api_key: Secret,
@@ -197,6 +198,14 @@ impl GoogleProvider {
     ) -> Result<Self, GoogleSetupError> {
         if api_key.expose().trim().is_empty() {
             return Err(GoogleSetupError::Config("the API key is empty".into()));
+        }
+        let voices = &config.tts_voices;
+        for name in [&voices.male, &voices.female, &voices.neutral] {
+            if !tts::is_prebuilt_voice_name(name) {
+                return Err(GoogleSetupError::Config(format!(
+                    "tts voice {name:?}: Gemini TTS takes a prebuilt voice name (letters only)"
+                )));
+            }
         }
         let api = Api::Gemini {
             base: base_url(&config.gemini_base_url)?,
@@ -249,6 +258,7 @@ impl GoogleProvider {
             ("llm_model", &config.llm_model),
             ("image_model", &config.image_model),
             ("veo_model", &config.veo_model),
+            ("tts_model", &config.tts_model),
         ] {
             check_path_segment(what, model)?;
         }

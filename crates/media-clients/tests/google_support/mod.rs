@@ -308,7 +308,35 @@ pub fn gemini_image_answer() -> Value {
     })
 }
 
-/// Text-to-speech answer.
+/// Cloud Text-to-Speech `text:synthesize` answer (Vertex AI flavor).
 pub fn tts_answer() -> Value {
     json!({"audioContent": b64(&wav_bytes())})
+}
+
+/// 100 samples of 16-bit little-endian mono PCM (a ramp), what Gemini TTS
+/// answers.
+pub fn pcm_bytes() -> Vec<u8> {
+    (0..100i16).flat_map(|i| (i * 300).to_le_bytes()).collect()
+}
+
+/// A Gemini TTS `generateContent` answer: the audio as `inlineData` of
+/// `mime_type` (`audio/L16;codec=pcm;rate=24000` for PCM).
+pub fn gemini_tts_answer_of(mime_type: &str, audio: &[u8]) -> Value {
+    json!({
+        "candidates": [{
+            "content": {"parts": [{"inlineData": {"mimeType": mime_type, "data": b64(audio)}}], "role": "model"},
+            "finishReason": "STOP",
+            "index": 0
+        }],
+        "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 83, "totalTokenCount": 91,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 8}],
+            "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 83}]},
+        "modelVersion": "gemini-3.8-flash-tts",
+        "responseId": "b0NWaPq3HJ2ovdIPzZ6ZqQk"
+    })
+}
+
+/// A Gemini TTS answer of [`pcm_bytes`] at 24 kHz.
+pub fn gemini_tts_answer() -> Value {
+    gemini_tts_answer_of("audio/L16;codec=pcm;rate=24000", &pcm_bytes())
 }
