@@ -706,6 +706,7 @@ async fn veo_operation_finishing_after_two_polls_is_downloaded_with_the_key() {
     );
     let submit = body(&received[0]);
     assert_eq!(submit["instances"][0]["prompt"], scene().visual_prompt);
+    // No generateAudio (nor sampleCount): the Gemini API refuses them.
     assert_eq!(
         submit["parameters"],
         json!({"aspectRatio": "9:16", "durationSeconds": 8})

@@ -390,7 +390,7 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
         .unwrap();
     assert_eq!(
         body(submit)["parameters"],
-        json!({"aspectRatio": "16:9", "durationSeconds": 8, "sampleCount": 1})
+        json!({"aspectRatio": "16:9", "durationSeconds": 8, "sampleCount": 1, "generateAudio": false})
     );
     assert!(
         received
@@ -426,12 +426,19 @@ async fn vertex_veo_gcs_uri_is_downloaded_with_the_token() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(mp4_bytes()))
         .mount(&server)
         .await;
-    let clip = provider(&server)
+    let mut config = config(&server);
+    config.veo_generate_audio = true;
+    let clip = provider_with(&server, config)
         .clip(&scene(), AspectRatio::Landscape)
         .await
         .unwrap();
     assert_eq!(clip.bytes, mp4_bytes());
     let received = requests(&server).await;
+    let submit = received
+        .iter()
+        .find(|r| r.url.path().ends_with(":predictLongRunning"))
+        .unwrap();
+    assert_eq!(body(submit)["parameters"]["generateAudio"], true);
     let download = received.last().unwrap();
     assert_eq!(download.url.query(), Some("alt=media"));
     assert_eq!(bearer(download), "Bearer ya29.c.gcs");

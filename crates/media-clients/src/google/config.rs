@@ -231,6 +231,14 @@ pub struct GoogleConfig {
     /// `None` leaves it to the model). Shorter scenes cut the clip, longer
     /// ones loop or freeze it (the assembler's rules).
     pub veo_duration_seconds: Option<u32>,
+    /// The `parameters.generateAudio` asked of Veo on Vertex AI (default
+    /// `false`). Veo 3 clips carry their own audio, but the assembler
+    /// (`ytvc-assembly`) reads only a clip's video track and lays the
+    /// narration alone on the sound track, so clip audio would be dropped
+    /// anyway: asking for none saves the work. The Gemini API refuses the
+    /// parameter (the Gen AI SDK raises for it), so it is never sent there;
+    /// its clips come with audio, which is dropped.
+    pub veo_generate_audio: bool,
     /// The narration model of the Gemini API flavor (default
     /// [`GoogleConfig::DEFAULT_TTS_MODEL`], `gemini-3.8-flash-tts`), called
     /// with `generateContent` and the API key.
@@ -291,6 +299,7 @@ impl Default for GoogleConfig {
             image_backend: None,
             veo_model: Self::DEFAULT_VEO_MODEL.into(),
             veo_duration_seconds: Some(8),
+            veo_generate_audio: false,
             tts_model: Self::DEFAULT_TTS_MODEL.into(),
             tts_voices: TtsVoices::default(),
             tts_sample_rate_hertz: 24_000,

@@ -92,6 +92,13 @@
 //! URLs under the configured base (the API key never reaches the redirect
 //! target on another host). Veo has no 1:1
 //! output, so square videos ask for 16:9 clips (the assembler fits them).
+//!
+//! Veo 3 clips carry their own audio. The assembler keeps only a clip's
+//! picture (the sound track is the narration), so the clip audio is
+//! dropped: on Vertex AI the submit says `generateAudio:
+//! [GoogleConfig::veo_generate_audio]` (default `false`); the Gemini API
+//! refuses that parameter, so it is not sent there and the clip's audio is
+//! dropped by the assembler.
 
 mod auth;
 mod config;
