@@ -561,8 +561,10 @@ fn the_veo_default_becomes_the_vertex_id_and_a_configured_model_stays() {
     let vertex =
         GoogleProvider::vertex(GoogleConfig::default(), target(), key(), guards()).unwrap();
     assert_eq!(vertex.config().veo_model, "veo-3.1-fast-generate-001");
-    let mut config = GoogleConfig::default();
-    config.veo_model = "veo-3.1-lite-generate-001".into();
+    let config = GoogleConfig {
+        veo_model: "veo-3.1-lite-generate-001".into(),
+        ..GoogleConfig::default()
+    };
     let vertex = GoogleProvider::vertex(config, target(), key(), guards()).unwrap();
     assert_eq!(vertex.config().veo_model, "veo-3.1-lite-generate-001");
 }

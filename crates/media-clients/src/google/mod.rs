@@ -95,8 +95,8 @@
 //!
 //! Veo 3 clips carry their own audio. The assembler keeps only a clip's
 //! picture (the sound track is the narration), so the clip audio is
-//! dropped: on Vertex AI the submit says `generateAudio:
-//! [GoogleConfig::veo_generate_audio]` (default `false`); the Gemini API
+//! dropped: on Vertex AI the submit sends `generateAudio` =
+//! [`GoogleConfig::veo_generate_audio`] (default `false`); the Gemini API
 //! refuses that parameter, so it is not sent there and the clip's audio is
 //! dropped by the assembler.
 
