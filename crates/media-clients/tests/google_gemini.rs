@@ -211,52 +211,34 @@ async fn safety_blocks_and_refusals_are_final_llm_004() {
 
 #[tokio::test]
 async fn rate_limit_with_retry_info_is_retried_after_the_servers_delay() {
-    let server = MockServer::start().await;
-    mount_first(
-        &server,
-        "POST",
-        LLM_PATH,
-        1,
-        ResponseTemplate::new(429).set_body_json(rate_limited("0.05s")),
-    )
-    .await;
-    mount(
-        &server,
-        "POST",
-        LLM_PATH,
-        ok(generate_content(&storyboard_text())),
-    )
-    .await;
-    let (guards, slept) = recording_guards();
-    let provider = provider_with(config(&server), guards);
-    provider.write_script(&spec()).await.unwrap();
-    assert_eq!(requests(&server).await.len(), 2);
-    assert_eq!(*slept.lock().unwrap(), [Duration::from_millis(50)]);
-}
-
-#[tokio::test]
-async fn a_429_listing_a_daily_quota_among_others_honours_its_retry_info() {
-    let server = MockServer::start().await;
-    mount_first(
-        &server,
-        "POST",
-        LLM_PATH,
-        1,
-        ResponseTemplate::new(429).set_body_json(rate_limited_listing_daily("0.04s")),
-    )
-    .await;
-    mount(
-        &server,
-        "POST",
-        LLM_PATH,
-        ok(generate_content(&storyboard_text())),
-    )
-    .await;
-    let (guards, slept) = recording_guards();
-    let provider = provider_with(config(&server), guards);
-    provider.write_script(&spec()).await.unwrap();
-    assert_eq!(requests(&server).await.len(), 2, "retried, not final");
-    assert_eq!(*slept.lock().unwrap(), [Duration::from_millis(40)]);
+    // A per-minute violation; then the free tier's usual list, where a
+    // per-day quota sits beside the per-minute ones: retried, not final.
+    for (answer, waited) in [
+        (rate_limited("0.05s"), 50),
+        (rate_limited_listing_daily("0.04s"), 40),
+    ] {
+        let server = MockServer::start().await;
+        mount_first(
+            &server,
+            "POST",
+            LLM_PATH,
+            1,
+            ResponseTemplate::new(429).set_body_json(answer),
+        )
+        .await;
+        mount(
+            &server,
+            "POST",
+            LLM_PATH,
+            ok(generate_content(&storyboard_text())),
+        )
+        .await;
+        let (guards, slept) = recording_guards();
+        let provider = provider_with(config(&server), guards);
+        provider.write_script(&spec()).await.unwrap();
+        assert_eq!(requests(&server).await.len(), 2);
+        assert_eq!(*slept.lock().unwrap(), [Duration::from_millis(waited)]);
+    }
 }
 
 #[tokio::test]

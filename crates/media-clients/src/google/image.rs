@@ -8,7 +8,7 @@ use ytvc_domain::AspectRatio;
 use ytvc_domain::media::{MediaBlob, MediaError, MediaFormat, Scene, Service};
 
 use super::http::{bad_response, refused, str_at};
-use super::llm::safety_block;
+use super::llm::inline_data;
 use super::{GoogleProvider, ImageBackend};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -86,20 +86,10 @@ fn imagen_image(answer: &Value) -> Result<MediaBlob, MediaError> {
 
 /// The image of a Gemini `generateContent` answer (`inlineData`).
 fn gemini_image(answer: &Value) -> Result<MediaBlob, MediaError> {
-    if let Some(reason) = safety_block(answer) {
-        return Err(refused(Service::Imagen, reason));
-    }
-    let parts = answer
-        .pointer("/candidates/0/content/parts")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_response(Service::Imagen, "the answer has no candidate parts"))?;
-    // Thought parts (interim images of a thinking model) are not the answer.
-    let data = parts
-        .iter()
-        .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
-        .filter_map(|p| p.get("inlineData").or_else(|| p.get("inline_data")))
-        .find_map(|d| d.get("data").and_then(Value::as_str))
-        .ok_or_else(|| bad_response(Service::Imagen, "the answer has no inlineData image"))?;
+    let data = inline_data(answer, Service::Imagen)?
+        .get("data")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad_response(Service::Imagen, "the inlineData has no image"))?;
     image_blob(data)
 }
 

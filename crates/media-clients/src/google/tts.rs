@@ -26,8 +26,8 @@ use serde_json::{Value, json};
 use ytvc_domain::media::{MediaBlob, MediaError, MediaFormat, Scene, Service};
 use ytvc_domain::{Language, Voice};
 
-use super::http::{bad_response, refused, str_at};
-use super::llm::safety_block;
+use super::http::{bad_response, str_at};
+use super::llm::inline_data;
 use super::{Api, GoogleProvider, TtsVoices};
 use crate::resilience::Failure;
 
@@ -208,18 +208,7 @@ fn gemini_audio_wav(mime: &str, bytes: Vec<u8>) -> Result<MediaBlob, MediaError>
 
 /// The WAV of a Gemini TTS `generateContent` answer.
 fn gemini_wav(answer: &Value) -> Result<MediaBlob, MediaError> {
-    if let Some(reason) = safety_block(answer) {
-        return Err(refused(Service::Tts, reason));
-    }
-    let parts = answer
-        .pointer("/candidates/0/content/parts")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_response(Service::Tts, "the answer has no candidate parts"))?;
-    let inline = parts
-        .iter()
-        .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
-        .find_map(|p| p.get("inlineData").or_else(|| p.get("inline_data")))
-        .ok_or_else(|| bad_response(Service::Tts, "the answer has no inlineData audio"))?;
+    let inline = inline_data(answer, Service::Tts)?;
     let data = inline
         .get("data")
         .and_then(Value::as_str)
