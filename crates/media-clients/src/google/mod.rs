@@ -99,6 +99,24 @@
 //! [`GoogleConfig::veo_generate_audio`] (default `false`); the Gemini API
 //! refuses that parameter, so it is not sent there and the clip's audio is
 //! dropped by the assembler.
+//!
+//! On the Gemini API, Google's changelog (2026-06-15) names the Veo 3.1
+//! preview ids as the replacements of Veo 3.0; later third-party notices
+//! report those ids shut down on 2026-10-22, the API's video successor
+//! being Gemini Omni (the Interactions API, not implemented here). Should
+//! Veo answer 404, the clip fails as `Rejected` (`MEDIA_001`, not counted)
+//! and every scene falls back to a still.
+//!
+//! # Sources
+//!
+//! Request and answer shapes follow the Google Gen AI SDK
+//! (googleapis/python-genai: `models.py` converters, `types.py`
+//! `SpeechConfig` / `VoiceConfig` / `PrebuiltVoiceConfig` / `ImageConfig`,
+//! `_api_client.py` endpoint rules) and Google's pages: Gemini API
+//! deprecations and release notes, speech generation (voices), Cloud TTS
+//! Chirp 3: HD voices, the Veo on Vertex AI API reference
+//! (`generateAudio`), Generative AI locations (multi-region hosts), and
+//! `SsmlVoiceGender` (`NEUTRAL` not supported) in the Cloud TTS client.
 
 mod auth;
 mod config;
