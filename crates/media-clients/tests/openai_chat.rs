@@ -170,9 +170,7 @@ async fn an_unparsable_storyboard_is_repaired_once() {
 
 #[tokio::test]
 async fn unparsable_twice_is_llm_003_and_a_non_json_answer_is_asked_again() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "POST",
         LLM_PATH,
         ok(completion(
@@ -185,9 +183,7 @@ async fn unparsable_twice_is_llm_003_and_a_non_json_answer_is_asked_again() {
     assert!(error.to_string().contains("after one repair"), "{error}");
     assert_eq!(requests(&server).await.len(), 2);
 
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "POST",
         LLM_PATH,
         ResponseTemplate::new(200).set_body_string("{\"choices\": [{\"message\": "),
@@ -208,8 +204,7 @@ async fn refusals_are_final_llm_004() {
         completion(r#"{"refused": true, "title": "", "scenes": []}"#),
         ollama_completion(r#"{"refused": true}"#),
     ] {
-        let server = MockServer::start().await;
-        mount(&server, "POST", LLM_PATH, ok(answer.clone())).await;
+        let server = serving("POST", LLM_PATH, ok(answer.clone())).await;
         let error = provider(&server).write_script(&spec()).await.unwrap_err();
         assert_eq!(code(&error), "LLM_004", "{answer}");
         assert!(matches!(error, MediaError::Refused { .. }));
@@ -325,8 +320,7 @@ async fn rate_limit_waits_come_from_the_headers_of_the_exhausted_limit() {
 
 #[tokio::test]
 async fn insufficient_quota_is_final_and_not_held_against_the_service() {
-    let server = MockServer::start().await;
-    mount(&server, "POST", LLM_PATH, status(429, insufficient_quota())).await;
+    let server = serving("POST", LLM_PATH, status(429, insufficient_quota())).await;
     let provider = provider(&server);
     let error = provider.write_script(&spec()).await.unwrap_err();
     assert_eq!(
@@ -372,14 +366,7 @@ async fn a_refused_key_and_an_unknown_model_are_final_with_the_servers_message()
         ),
     ];
     for (status_code, answer, kept) in cases {
-        let server = MockServer::start().await;
-        mount(
-            &server,
-            "POST",
-            LLM_PATH,
-            status(status_code, answer.clone()),
-        )
-        .await;
+        let server = serving("POST", LLM_PATH, status(status_code, answer.clone())).await;
         let error = provider(&server).write_script(&spec()).await.unwrap_err();
         assert!(matches!(error, MediaError::Rejected { .. }), "{error}");
         assert_eq!(code(&error), "LLM_002");
@@ -419,14 +406,7 @@ async fn server_errors_are_retried_then_succeed_or_end_unavailable() {
         assert_eq!(requests(&server).await.len(), 3);
         assert_eq!(slept.lock().unwrap().len(), 2, "backoff between attempts");
 
-        let server = MockServer::start().await;
-        mount(
-            &server,
-            "POST",
-            LLM_PATH,
-            status(status_code, answer.clone()),
-        )
-        .await;
+        let server = serving("POST", LLM_PATH, status(status_code, answer.clone())).await;
         let error = provider(&server).write_script(&spec()).await.unwrap_err();
         assert!(matches!(error, MediaError::Unavailable { .. }), "{error}");
         assert_eq!(code(&error), "LLM_002");
@@ -436,9 +416,7 @@ async fn server_errors_are_retried_then_succeed_or_end_unavailable() {
 
 #[tokio::test]
 async fn slow_answers_time_out_and_a_closed_port_is_unavailable() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
+    let server = serving(
         "POST",
         LLM_PATH,
         ok(completion(&storyboard_text())).set_delay(Duration::from_secs(2)),

@@ -16,7 +16,7 @@ use ytvc_domain::media::{
 use ytvc_domain::pipeline::{NoProgress, Pipeline};
 use ytvc_domain::{AspectRatio, Language, Voice};
 use ytvc_media_clients::LocalProvider;
-use ytvc_media_clients::openai::{ModelLookup, OpenAiProvider};
+use ytvc_media_clients::openai::{ModelCheck, ModelLookup, OpenAiProvider};
 use ytvc_media_clients::resilience::BreakerState;
 
 fn code(error: &MediaError) -> &'static str {
@@ -119,8 +119,7 @@ async fn unusable_audio_is_a_final_bad_response() {
     float[20] = 3; // IEEE float, 32 bits
     float[34] = 32;
     for answer in [mp3, wav_response(float), wav_response(streamed_wav(0))] {
-        let server = MockServer::start().await;
-        mount(&server, "POST", TTS_PATH, answer).await;
+        let server = serving("POST", TTS_PATH, answer).await;
         let error = provider(&server)
             .narrate(&scene(), Voice::Neutral, &en())
             .await
@@ -157,14 +156,7 @@ async fn kokoro_errors_in_fastapi_shape_are_read() {
 
 #[tokio::test]
 async fn gpt_image_stills_are_decoded_from_b64_json() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "POST",
-        IMAGE_PATH,
-        ok(images_response(&png_bytes())),
-    )
-    .await;
+    let server = serving("POST", IMAGE_PATH, ok(images_response(&png_bytes()))).await;
     let provider = provider(&server);
     let blob = provider
         .still(&scene(), AspectRatio::Landscape)
@@ -274,8 +266,7 @@ async fn blocked_or_unusable_images_are_final_video_001() {
         ),
     ];
     for (answer, kind) in cases {
-        let server = MockServer::start().await;
-        mount(&server, "POST", IMAGE_PATH, answer).await;
+        let server = serving("POST", IMAGE_PATH, answer).await;
         let error = provider(&server)
             .still(&scene(), AspectRatio::Landscape)
             .await
@@ -354,97 +345,67 @@ async fn call_media(provider: &OpenAiProvider, at: &str) -> Result<(), MediaErro
 
 // ---------------------------------------------------------- model check
 
+fn not_found_text() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_string("404 page not found")
+}
+
+/// Checks `service` configured with `model` against a server answering
+/// `lookup` to `GET /v1/models/{model}` and `list` to `GET /v1/models`.
+async fn check(
+    service: Service,
+    model: &str,
+    lookup: ResponseTemplate,
+    list: ResponseTemplate,
+) -> (MockServer, Result<ModelCheck, MediaError>) {
+    let server = serving("GET", &format!("/v1/models/{model}"), lookup).await;
+    mount(&server, "GET", "/v1/models", list).await;
+    let mut cfg = keyed(&server);
+    for slot in [&mut cfg.llm, &mut cfg.tts, &mut cfg.image] {
+        slot.model = model.into();
+    }
+    let result = provider_with(cfg, guards()).check_model(service).await;
+    (server, result)
+}
+
 #[tokio::test]
 async fn a_model_found_by_lookup_or_in_the_list() {
     // OpenAI: `GET /models/{model}`.
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models/gpt-4o-mini",
+    let (server, found) = check(
+        Service::Llm,
+        "gpt-4o-mini",
         ok(model_object("gpt-4o-mini")),
+        not_found_text(),
     )
     .await;
-    let check = provider(&server).check_model(Service::Llm).await.unwrap();
+    let found = found.unwrap();
     assert_eq!(
-        (check.model.as_str(), check.lookup),
+        (found.model.as_str(), found.lookup),
         ("gpt-4o-mini", ModelLookup::Retrieved)
     );
     assert_eq!(requests(&server).await.len(), 1);
 
     // vLLM-like: no per-model route, the list has it; Ollama lists
     // `name:latest`.
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models/llama3.2",
-        ResponseTemplate::new(404).set_body_json(json!({"detail": "Not Found"})),
-    )
-    .await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models",
-        ok(model_list(&["qwen3:8b", "llama3.2:latest"])),
-    )
-    .await;
-    let mut cfg = config(&server);
-    cfg.llm.model = "llama3.2".into();
-    let check = provider_with(cfg, guards())
-        .check_model(Service::Llm)
-        .await
-        .unwrap();
-    assert_eq!(check.lookup, ModelLookup::Listed);
+    let no_route = ResponseTemplate::new(404).set_body_json(json!({"detail": "Not Found"}));
+    let list = ok(model_list(&["qwen3:8b", "llama3.2:latest"]));
+    let (_, found) = check(Service::Llm, "llama3.2", no_route, list).await;
+    assert_eq!(found.unwrap().lookup, ModelLookup::Listed);
 
     // A speech server with neither route: reachable, model unverifiable.
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models/tts-1",
-        ResponseTemplate::new(404).set_body_string("404 page not found"),
-    )
-    .await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models",
-        ResponseTemplate::new(404).set_body_string("404 page not found"),
-    )
-    .await;
-    let mut cfg = config(&server);
-    cfg.tts.model = "tts-1".into();
-    let check = provider_with(cfg, guards())
-        .check_model(Service::Tts)
-        .await
-        .unwrap();
-    assert_eq!(check.lookup, ModelLookup::Unverifiable);
+    let (_, found) = check(Service::Tts, "tts-1", not_found_text(), not_found_text()).await;
+    assert_eq!(found.unwrap().lookup, ModelLookup::Unverifiable);
 }
 
 #[tokio::test]
 async fn a_retired_or_unknown_model_is_named() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models/dall-e-2",
+    let (_, result) = check(
+        Service::Imagen,
+        "dall-e-2",
         status(404, model_not_found("dall-e-2")),
-    )
-    .await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models",
         ok(model_list(&["gpt-image-1", "dall-e-3"])),
     )
     .await;
-    let mut cfg = keyed(&server);
-    cfg.image.model = "dall-e-2".into();
-    let error = provider_with(cfg, guards())
-        .check_model(Service::Imagen)
-        .await
-        .unwrap_err();
+    let error = result.unwrap_err();
     assert!(matches!(
         error,
         MediaError::Rejected {
@@ -453,64 +414,40 @@ async fn a_retired_or_unknown_model_is_named() {
         }
     ));
     let text = error.to_string();
-    assert!(text.contains("model \"dall-e-2\" not found"), "{text}");
-    assert!(
-        text.contains("does not exist or you do not have access"),
-        "{text}"
-    );
-    assert!(
-        text.contains("the server lists gpt-image-1, dall-e-3"),
-        "{text}"
-    );
+    for part in [
+        "model \"dall-e-2\" not found",
+        "does not exist or you do not have access",
+        "the server lists gpt-image-1, dall-e-3",
+    ] {
+        assert!(text.contains(part), "{text}");
+    }
 
     // Ollama: the lookup names the model, and no list to consult.
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models/llama3.2",
-        status(404, ollama_model_not_found("llama3.2")),
-    )
-    .await;
-    let mut cfg = config(&server);
-    cfg.llm.model = "llama3.2".into();
-    let error = provider_with(cfg, guards())
-        .check_model(Service::Llm)
-        .await
-        .unwrap_err();
+    let lookup = status(404, ollama_model_not_found("llama3.2"));
+    let (_, result) = check(Service::Llm, "llama3.2", lookup, not_found_text()).await;
+    let error = result.unwrap_err();
     assert!(
         error.to_string().contains("try pulling it first"),
         "{error}"
     );
 
     // A refused key is final at the first call; Veo has nothing to check.
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "GET",
-        "/v1/models/gpt-4o-mini",
-        status(401, invalid_api_key()),
-    )
-    .await;
-    let provider = provider(&server);
-    let error = provider.check_model(Service::Llm).await.unwrap_err();
-    assert!(matches!(error, MediaError::Rejected { .. }));
+    let lookup = status(401, invalid_api_key());
+    let (server, result) = check(Service::Llm, "gpt-4o-mini", lookup, not_found_text()).await;
+    assert!(matches!(result, Err(MediaError::Rejected { .. })));
     assert_eq!(requests(&server).await.len(), 1);
-    assert!(provider.check_model(Service::Veo).await.is_err());
+    let error = provider(&server)
+        .check_model(Service::Veo)
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), "MEDIA_001");
 }
 
 // -------------------------------------------------------------- pipeline
 
 #[tokio::test]
 async fn the_pipeline_runs_on_it_with_stills_for_every_scene() {
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "POST",
-        LLM_PATH,
-        ok(completion(&storyboard_text())),
-    )
-    .await;
+    let server = serving("POST", LLM_PATH, ok(completion(&storyboard_text()))).await;
     mount(
         &server,
         "POST",

@@ -110,6 +110,13 @@ pub async fn mount(server: &MockServer, http_method: &str, at: &str, response: R
         .await;
 }
 
+/// A fake server answering `response` to every `http_method` at `at`.
+pub async fn serving(http_method: &str, at: &str, response: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    mount(&server, http_method, at, response).await;
+    server
+}
+
 /// `response` for the first `n` matching requests only (takes precedence).
 pub async fn mount_first(
     server: &MockServer,
