@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use ytvc_domain::media::{MediaError, Service};
@@ -317,6 +317,15 @@ pub(super) fn classify_status(
         }
         400..=499 if api.is_safety_block() => Failure::permanent(refused(service, reason)),
         400..=499 => Failure::permanent(rejected(service, reason)),
+        // Redirects are not followed (they could carry the key elsewhere):
+        // the base URL is to be fixed.
+        300..=399 => {
+            let to = header(headers, LOCATION.as_str()).map_or(String::new(), excerpt);
+            Failure::permanent(rejected(
+                service,
+                format!("HTTP {code} to {to:?} not followed: set the base URL to the final one"),
+            ))
+        }
         _ => Failure::permanent(bad_response(service, format!("unexpected HTTP {code}"))),
     }
 }
@@ -497,6 +506,18 @@ mod tests {
             classify(504, &[], &json!({})).error,
             MediaError::Timeout { .. }
         ));
+        let moved = classify(
+            301,
+            &[("location", "https://api.example.test/v1/chat")],
+            &json!({}),
+        );
+        assert!(moved.permanent && matches!(moved.error, MediaError::Rejected { .. }));
+        assert!(
+            moved
+                .error
+                .to_string()
+                .contains("\"https://api.example.test/v1/chat\" not followed")
+        );
         let blocked = json!({"error": {"message": "Your request was rejected by the safety system.", "type": "image_generation_user_error", "code": "moderation_blocked"}});
         assert!(matches!(
             classify(400, &[], &blocked).error,

@@ -51,6 +51,7 @@
 //! | 429 whose `code` / `type` is `insufficient_quota` (or "exceeded your current quota") | `QuotaExhausted` (`LLM_002` / `MEDIA_004`; the job is not retried either) | never | not counted |
 //! | 4xx that is a safety block (`content_filter`, `content_policy_violation`, `moderation_blocked`, "safety system") | `Refused` | never | not counted |
 //! | 401, 403, 404 (`model_not_found`), any other 4xx | `Rejected` with the server's message (`LLM_002` / `MEDIA_00x`; the job is not retried either) | never | not counted |
+//! | a redirect (3xx: not followed, it could carry the key elsewhere) | `Rejected` naming the target | never | not counted |
 //! | 2xx that is not JSON / not a WAV, or lacks the expected fields | `BadResponse` (`LLM_003` after the repair / `VIDEO_001`) | never | not counted |
 //! | LLM: `message.refusal`, `finish_reason: "content_filter"`, or `{"refused": true}` | `Refused` (`LLM_004`) | never | not counted |
 //!
