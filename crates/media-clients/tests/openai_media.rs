@@ -329,6 +329,32 @@ async fn every_media_service_retries_5xx_and_stops_on_exhausted_quota() {
     }
 }
 
+#[tokio::test]
+async fn slow_media_answers_time_out_per_service() {
+    let slow = |r: ResponseTemplate| r.set_delay(std::time::Duration::from_secs(2));
+    let server = serving("POST", TTS_PATH, slow(wav_response(streamed_wav(10)))).await;
+    mount(
+        &server,
+        "POST",
+        IMAGE_PATH,
+        slow(ok(images_response(&png_bytes()))),
+    )
+    .await;
+    let once = ytvc_media_clients::resilience::Backoff {
+        max_attempts: 1,
+        ..backoff()
+    };
+    let provider = provider_with(
+        keyed(&server),
+        ytvc_media_clients::resilience::ServiceGuards::for_tests(once, Default::default()),
+    );
+    for (at, expected) in [(TTS_PATH, "MEDIA_003"), (IMAGE_PATH, "MEDIA_002")] {
+        let error = call_media(&provider, at).await.unwrap_err();
+        assert!(matches!(error, MediaError::Timeout { .. }), "{error}");
+        assert_eq!(code(&error), expected);
+    }
+}
+
 async fn call_media(provider: &OpenAiProvider, at: &str) -> Result<(), MediaError> {
     if at == IMAGE_PATH {
         provider
