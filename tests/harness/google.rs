@@ -11,15 +11,18 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// The API key the app is given (it must travel in its header only).
 pub const API_KEY: &str = "AIzaSy-e2e-fake-key";
 /// The storyboard model.
-pub const LLM: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
-/// The stills model.
-pub const IMAGEN: &str = "/v1beta/models/imagen-4.0-generate-001:predict";
+pub const LLM: &str = "/v1beta/models/gemini-3.8-flash:generateContent";
+/// The stills model (a Gemini image model, answering inline data).
+pub const IMAGEN: &str = "/v1beta/models/gemini-nano-banana-2.1:generateContent";
 /// The clips model (a long-running operation).
-pub const VEO: &str = "/v1beta/models/veo-3.0-fast-generate-001:predictLongRunning";
+pub const VEO: &str = "/v1beta/models/veo-3.1-fast-generate-preview:predictLongRunning";
 /// The Veo operation the fake hands out.
-pub const OPERATION: &str = "models/veo-3.0-fast-generate-001/operations/e2e0001";
-/// Text to speech.
-pub const TTS: &str = "/v1/text:synthesize";
+pub const OPERATION: &str = "models/veo-3.1-fast-generate-preview/operations/e2e0001";
+/// Text to speech: Gemini's TTS model, with the same API key.
+pub const TTS: &str = "/v1beta/models/gemini-3.8-flash-tts:generateContent";
+/// Cloud Text-to-Speech, which refuses API keys: the `gemini` provider
+/// must never call it.
+pub const CLOUD_TTS: &str = "/v1/text:synthesize";
 
 /// Which service of the fake is down (answers 503 "overloaded").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,15 +69,24 @@ impl FakeGoogle {
         self.mount(
             "POST",
             IMAGEN,
-            ok(json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": b64(&png())}]})),
+            ok(json!({"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": b64(&png())}}], "role": "model"}, "finishReason": "STOP"}]})),
         )
         .await;
         let tts = if outage == Outage::Tts {
             overloaded()
         } else {
-            ok(json!({"audioContent": b64(&wav())}))
+            ok(
+                json!({"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "audio/L16;codec=pcm;rate=24000", "data": b64(&wav()[44..])}}], "role": "model"}, "finishReason": "STOP"}]}),
+            )
         };
         self.mount("POST", TTS, tts).await;
+        self.mount(
+            "POST",
+            CLOUD_TTS,
+            ResponseTemplate::new(401).set_body_json(json!({"error": {"code": 401,
+                "message": "API keys are not supported by this API.", "status": "UNAUTHENTICATED"}})),
+        )
+        .await;
         if outage == Outage::Veo {
             self.mount("POST", VEO, overloaded()).await;
             return;
@@ -129,6 +141,10 @@ impl FakeGoogle {
                 .all(|r| !r.url.as_str().contains(API_KEY)
                     && r.headers.get("x-goog-api-key").is_some()),
             "the key travels in its header only"
+        );
+        assert!(
+            received.iter().all(|r| r.url.path() != CLOUD_TTS),
+            "never Cloud TTS"
         );
         received.iter().filter(|r| r.url.path() == to).count()
     }

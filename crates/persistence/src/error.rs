@@ -95,9 +95,9 @@ impl From<DbError> for RepoError {
             DbError::Unavailable(m) => RepoError::Unavailable(m),
             DbError::PoolTimeout(m) => RepoError::Busy(m),
             DbError::Constraint(m) => RepoError::Constraint(m),
-            other @ (DbError::InvalidUrl(_)
-            | DbError::Migration(_)
-            | DbError::Query(_)) => RepoError::Other(other.to_string()),
+            other @ (DbError::InvalidUrl(_) | DbError::Migration(_) | DbError::Query(_)) => {
+                RepoError::Other(other.to_string())
+            }
         }
     }
 }
