@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use ytvc_e2e::{Db, PASSWORD, TestApp};
+use ytvc_e2e::{Db, PASSWORD, TestApp, UNKNOWN_ID};
 
 #[tokio::test]
 async fn register_normalises_the_email_and_refuses_duplicates() {
@@ -100,9 +100,10 @@ async fn bad_register_bodies_get_clear_errors_and_store_nothing() {
 
 #[tokio::test]
 async fn registration_can_be_closed() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| c.registration_open = false)
-        .await
-        .unwrap();
+    let app = TestApp::builder()
+        .with_config(|c| c.registration_open = false)
+        .spawn()
+        .await;
     let r = app
         .post(
             "/v1/auth/register",
@@ -121,7 +122,7 @@ async fn login_me_and_wrong_credentials() {
     assert_eq!(tokens["expires_in"], 900);
     assert_eq!(tokens["refresh_expires_in"], 30 * 24 * 3600);
     let access = tokens["access_token"].as_str().unwrap();
-    let r = app.authed("GET", "/v1/auth/me", access, None).await;
+    let r = app.me(access).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["email"], "bob@example.com");
     assert_eq!(r.header("x-ratelimit-limit"), "100");
@@ -168,50 +169,35 @@ async fn bad_access_tokens_are_refused() {
         )
         .await;
     r.assert_error("AUTH_002");
-    app.authed("GET", "/v1/auth/me", "not-a-jwt", None)
-        .await
-        .assert_error("AUTH_002");
+    app.me("not-a-jwt").await.assert_error("AUTH_002");
     // Tampered payload.
     let parts: Vec<&str> = access.split('.').collect();
     let tampered = format!("{}.{}x.{}", parts[0], parts[1], parts[2]);
-    app.authed("GET", "/v1/auth/me", &tampered, None)
-        .await
-        .assert_error("AUTH_002");
+    app.me(&tampered).await.assert_error("AUTH_002");
     // alg: none with the same payload.
     let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
-    app.authed("GET", "/v1/auth/me", &none, None)
-        .await
-        .assert_error("AUTH_002");
+    app.me(&none).await.assert_error("AUTH_002");
     // Expired: move the server's clock past 15 min + leeway.
     app.clock.advance(Duration::from_secs(15 * 60 + 31));
-    app.authed("GET", "/v1/auth/me", &access, None)
-        .await
-        .assert_error("AUTH_002");
+    app.me(&access).await.assert_error("AUTH_002");
 }
 
 #[tokio::test]
 async fn a_token_for_another_audience_or_issuer_is_refused() {
     let secret = "a-shared-secret-of-at-least-32-bytes!!";
-    let ours = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.jwt_secret = Some(ytvc_server::config::Secret::new(secret.into()))
-    })
-    .await
-    .unwrap();
+    let ours = TestApp::builder().with_jwt_secret(secret).spawn().await;
     for tweak in [
         Box::new(|c: &mut ytvc_server::config::Config| c.jwt.audience = "other-api".into())
             as Box<dyn FnOnce(&mut ytvc_server::config::Config)>,
         Box::new(|c: &mut ytvc_server::config::Config| c.jwt.issuer = "other-issuer".into()),
     ] {
-        let other = TestApp::spawn_with(Db::Sqlite, |c| {
-            c.jwt_secret = Some(ytvc_server::config::Secret::new(secret.into()));
-            tweak(c);
-        })
-        .await
-        .unwrap();
+        let other = TestApp::builder()
+            .with_jwt_secret(secret)
+            .with_config(tweak)
+            .spawn()
+            .await;
         let (_, foreign, _) = other.user("f@example.com").await;
-        ours.authed("GET", "/v1/auth/me", &foreign, None)
-            .await
-            .assert_error("AUTH_002");
+        ours.me(&foreign).await.assert_error("AUTH_002");
     }
 }
 
@@ -219,27 +205,14 @@ async fn a_token_for_another_audience_or_issuer_is_refused() {
 async fn logout_revokes_the_access_token_and_the_session() {
     for app in TestApp::on_every_backend().await {
         let (_, access, refresh) = app.user("out@example.com").await;
-        let r = app
-            .authed(
-                "POST",
-                "/v1/auth/logout",
-                &access,
-                Some(&json!({"refresh_token": refresh})),
-            )
-            .await;
+        let r = app.logout(&access, &refresh).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["data"]["logged_out"], true);
-        app.authed("GET", "/v1/auth/me", &access, None)
-            .await
-            .assert_error("AUTH_003");
-        app.post("/v1/auth/refresh", &json!({"refresh_token": refresh}))
-            .await
-            .assert_error("AUTH_006");
+        app.me(&access).await.assert_error("AUTH_003");
+        app.refresh(&refresh).await.assert_error("AUTH_006");
         // Still revoked after the cache would have expired (it is stored).
         app.clock.advance(Duration::from_secs(10));
-        app.authed("GET", "/v1/auth/me", &access, None)
-            .await
-            .assert_error("AUTH_003");
+        app.me(&access).await.assert_error("AUTH_003");
     }
 }
 
@@ -247,32 +220,20 @@ async fn logout_revokes_the_access_token_and_the_session() {
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     for app in TestApp::on_every_backend().await {
         let (_, access1, refresh1) = app.user("rot@example.com").await;
-        let r = app
-            .post("/v1/auth/refresh", &json!({"refresh_token": refresh1}))
-            .await;
+        let r = app.refresh(&refresh1).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let refresh2 = r.body["data"]["refresh_token"].as_str().unwrap().to_owned();
         let access2 = r.body["data"]["access_token"].as_str().unwrap().to_owned();
         assert_ne!(refresh1, refresh2);
-        app.authed("GET", "/v1/auth/me", &access2, None).await;
+        app.me(&access2).await;
         // The rotated token presented again: theft. The family dies.
-        app.post("/v1/auth/refresh", &json!({"refresh_token": refresh1}))
-            .await
-            .assert_error("AUTH_006");
-        app.post("/v1/auth/refresh", &json!({"refresh_token": refresh2}))
-            .await
-            .assert_error("AUTH_006");
+        app.refresh(&refresh1).await.assert_error("AUTH_006");
+        app.refresh(&refresh2).await.assert_error("AUTH_006");
         // Access tokens of the session are refused once the cache bound passes.
         app.clock.advance(Duration::from_secs(3));
-        app.authed("GET", "/v1/auth/me", &access2, None)
-            .await
-            .assert_error("AUTH_003");
-        app.authed("GET", "/v1/auth/me", &access1, None)
-            .await
-            .assert_error("AUTH_003");
-        app.post("/v1/auth/refresh", &json!({"refresh_token": "garbage"}))
-            .await
-            .assert_error("AUTH_006");
+        app.me(&access2).await.assert_error("AUTH_003");
+        app.me(&access1).await.assert_error("AUTH_003");
+        app.refresh("garbage").await.assert_error("AUTH_006");
         app.post("/v1/auth/refresh", &json!({}))
             .await
             .assert_error("VAL_006");
@@ -289,17 +250,14 @@ async fn only_admins_change_plans_and_roles() {
         .await
         .assert_error("AUTH_005");
     app.make_admin(&admin_id).await;
-    let admin_token = app.login("root@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin_token = app.access_token("root@example.com").await;
     let r = app
         .authed("PATCH", &path, &admin_token, Some(&json!({"plan": "pro"})))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["plan"], "pro");
     // The plan applies at once: the user's API limit is now pro's.
-    let r = app.authed("GET", "/v1/auth/me", &user_token, None).await;
+    let r = app.me(&user_token).await;
     assert_eq!(r.body["data"]["plan"], "pro");
     assert_eq!(r.header("x-ratelimit-limit"), "300");
     app.authed(
@@ -313,7 +271,7 @@ async fn only_admins_change_plans_and_roles() {
     app.authed("PATCH", &path, &admin_token, Some(&json!({"role": "god"})))
         .await
         .assert_error("VAL_007");
-    let missing = format!("/v1/admin/users/{}", uuid_like());
+    let missing = format!("/v1/admin/users/{UNKNOWN_ID}");
     app.authed(
         "PATCH",
         &missing,
@@ -330,10 +288,6 @@ async fn only_admins_change_plans_and_roles() {
     )
     .await
     .assert_error("NOT_FOUND_003");
-}
-
-fn uuid_like() -> &'static str {
-    "01900000-0000-7000-8000-000000000000"
 }
 
 #[tokio::test]
@@ -366,11 +320,10 @@ async fn credential_stuffing_from_one_ip_is_cut_off() {
 
 #[tokio::test]
 async fn cors_allows_only_listed_origins() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.cors_origins = vec!["https://app.example.com".into()]
-    })
-    .await
-    .unwrap();
+    let app = TestApp::builder()
+        .with_config(|c| c.cors_origins = vec!["https://app.example.com".into()])
+        .spawn()
+        .await;
     let r = app
         .send(
             app.build(reqwest::Method::GET, "/health")
@@ -415,39 +368,27 @@ async fn cors_allows_only_listed_origins() {
 /// within the revocation cache's lifetime (2 s by default), on every backend.
 #[tokio::test]
 async fn a_logout_on_one_instance_is_honoured_by_another_within_the_cache_ttl() {
-    for db in [ytvc_e2e::Db::Sqlite, ytvc_e2e::Db::Postgres] {
-        let Some(a) = TestApp::spawn_with(db, |c| {
-            c.jwt_secret = Some(ytvc_server::config::Secret::new(
-                "fleet-signing-secret-0123456789abcdef0123".to_owned(),
-            ));
-        })
-        .await
+    for db in [Db::Sqlite, Db::Postgres] {
+        let Some(a) = TestApp::builder()
+            .with_db(db)
+            .with_jwt_secret("fleet-signing-secret-0123456789abcdef0123")
+            .try_spawn()
+            .await
         else {
             continue;
         };
         let b = a.spawn_beside().await;
         let (_, access, refresh) = a.user("fleet@example.com").await;
         // B knows the token (and caches it as valid).
-        let r = b.authed("GET", "/v1/auth/me", &access, None).await;
+        let r = b.me(&access).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        let r = a
-            .authed(
-                "POST",
-                "/v1/auth/logout",
-                &access,
-                Some(&json!({"refresh_token": refresh})),
-            )
-            .await;
+        let r = a.logout(&access, &refresh).await;
         assert_eq!(r.status, 200, "{}", r.text);
         // The refresh family is revoked in the shared store: at once, everywhere.
-        b.post("/v1/auth/refresh", &json!({"refresh_token": refresh}))
-            .await
-            .assert_error("AUTH_006");
+        b.refresh(&refresh).await.assert_error("AUTH_006");
         // B's cached answer lives at most the TTL; then B sees the revocation.
         let ttl = b.config.jwt.revocation_cache;
         b.clock.advance(ttl + Duration::from_millis(1));
-        b.authed("GET", "/v1/auth/me", &access, None)
-            .await
-            .assert_error("AUTH_003");
+        b.me(&access).await.assert_error("AUTH_003");
     }
 }

@@ -3,7 +3,12 @@
 //! the codes of a few edge cases.
 
 use serde_json::json;
-use ytvc_e2e::TestApp;
+use ytvc_e2e::{BatchReq, TestApp, VideoReq};
+
+/// Parts 0..n of a series about `topic`.
+fn series(topic: &str, n: usize) -> impl Iterator<Item = VideoReq> + '_ {
+    (0..n).map(move |i| VideoReq::part(topic, i))
+}
 
 fn remaining(r: &ytvc_e2e::Reply) -> u32 {
     r.header("x-ratelimit-remaining")
@@ -46,7 +51,7 @@ async fn authentication_and_the_rate_limit_come_before_the_body_and_query() {
         app.get(path).await.assert_error("AUTH_001");
     }
 
-    let before = remaining(&app.authed("GET", "/v1/auth/me", &token, None).await);
+    let before = remaining(&app.me(&token).await);
     let r = app
         .send(bad_json("/v1/videos", Some(&token), "application/json"))
         .await;
@@ -95,31 +100,17 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
         "refresh_token"
     );
     // None of these logged anyone out.
-    let me = app.authed("GET", "/v1/auth/me", &access1, None).await;
+    let me = app.me(&access1).await;
     assert_eq!(me.status, 200, "{}", me.text);
 
-    let r = app
-        .authed(
-            "POST",
-            "/v1/auth/logout",
-            &access1,
-            Some(&json!({"refresh_token": refresh2})),
-        )
-        .await;
+    let r = app.logout(&access1, refresh2).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["logged_out"], true);
-    app.post("/v1/auth/refresh", &json!({"refresh_token": refresh2}))
-        .await
-        .assert_error("AUTH_006");
-    app.authed("GET", "/v1/auth/me", &access1, None)
-        .await
-        .assert_error("AUTH_003");
+    app.refresh(refresh2).await.assert_error("AUTH_006");
+    app.me(&access1).await.assert_error("AUTH_003");
 
     // No body at all: this session only.
-    let access3 = app.login("logout@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let access3 = app.access_token("logout@example.com").await;
     let r = app
         .send(
             app.build(reqwest::Method::POST, "/v1/auth/logout")
@@ -127,9 +118,7 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    app.authed("GET", "/v1/auth/me", &access3, None)
-        .await
-        .assert_error("AUTH_003");
+    app.me(&access3).await.assert_error("AUTH_003");
 }
 
 /// GET /v1/quota does not consume the API limit but, like every /v1 answer,
@@ -138,7 +127,7 @@ async fn logout_refuses_a_body_it_cannot_read_and_revokes_the_named_family() {
 async fn the_quota_answer_carries_the_rate_limit_headers_without_consuming() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("headers@example.com").await;
-    let me = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let me = app.me(&token).await;
     let left = remaining(&me);
     for _ in 0..3 {
         let q = app.authed("GET", "/v1/quota", &token, None).await;
@@ -170,13 +159,12 @@ async fn the_quota_answer_carries_the_rate_limit_headers_without_consuming() {
 async fn a_one_video_batch_over_quota_is_quota_003() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("batchq@example.com").await;
-    submit_videos(&app, &token, 10, "A quiet film about rain on a roof").await;
+    app.submit_videos(&token, series("A quiet film about rain on a roof", 10))
+        .await;
     let r = app
-        .authed(
-            "POST",
-            "/v1/batches",
+        .post_batch(
             &token,
-            Some(&json!({"videos": [{"prompt": "A calm video about rain here"}]})),
+            &BatchReq::of([VideoReq::new("A calm video about rain here")]),
         )
         .await;
     let err = r.assert_error("QUOTA_003");
@@ -191,20 +179,13 @@ async fn analytics_about_an_unknown_user_is_not_found_003() {
     let app = TestApp::spawn().await;
     let (admin_id, _, _) = app.user("boss@example.com").await;
     app.make_admin(&admin_id).await;
-    let admin = app.login("boss@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin = app.access_token("boss@example.com").await;
     let (other_id, other, _) = app.user("someone@example.com").await;
-    let r = app
-        .authed(
-            "POST",
-            "/v1/videos",
-            &other,
-            Some(&json!({"prompt": "A short film about paper boats on a pond"})),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.text);
+    app.submit_video(
+        &other,
+        &VideoReq::new("A short film about paper boats on a pond"),
+    )
+    .await;
     let r = app
         .authed(
             "GET",
@@ -251,7 +232,7 @@ async fn the_batch_list_refuses_filters_it_does_not_have() {
 async fn an_unknown_v1_route_counts_for_a_known_caller() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("lost@example.com").await;
-    let before = remaining(&app.authed("GET", "/v1/auth/me", &token, None).await);
+    let before = remaining(&app.me(&token).await);
     let r = app.authed("GET", "/v1/nope", &token, None).await;
     r.assert_error("NOT_FOUND_004");
     assert_eq!(remaining(&r), before - 1);
@@ -284,32 +265,23 @@ async fn a_value_of_the_wrong_type_is_val_007_naming_the_field() {
         ),
         (json!({"prompt": 123}), "prompt"),
     ] {
-        let r = app.authed("POST", "/v1/videos", &token, Some(&body)).await;
+        let r = app.post_video(&token, &body).await;
         let err = r.assert_error("VAL_007");
         assert_eq!(err["details"]["field"], field, "{}", r.text);
     }
     let r = app
-        .authed(
-            "POST",
-            "/v1/batches",
+        .post_batch(
             &token,
-            Some(&json!({"videos": [{"prompt": prompt}, {"prompt": prompt, "duration_seconds": true}]})),
+            &json!({"videos": [{"prompt": prompt}, {"prompt": prompt, "duration_seconds": true}]}),
         )
         .await;
     let err = r.assert_error("VAL_007");
     assert_eq!(err["details"]["field"], "videos[1].duration_seconds");
-    let r = app
-        .authed(
-            "POST",
-            "/v1/batches",
-            &token,
-            Some(&json!({"videos": [{}]})),
-        )
-        .await;
+    let r = app.post_batch(&token, &json!({"videos": [{}]})).await;
     let err = r.assert_error("VAL_006");
     assert_eq!(err["details"]["field"], "videos[0].prompt", "{}", r.text);
     // A body of the wrong shape as a whole has no field to blame.
-    app.authed("POST", "/v1/videos", &token, Some(&json!([])))
+    app.post_video(&token, &json!([]))
         .await
         .assert_error("VAL_001");
     let r = app
@@ -319,12 +291,7 @@ async fn a_value_of_the_wrong_type_is_val_007_naming_the_field() {
         )
         .await;
     assert_eq!(r.assert_error("VAL_007")["details"]["field"], "email");
-    assert_eq!(count(&app, &token).await, 0, "nothing was created");
-}
-
-async fn count(app: &TestApp, token: &str) -> usize {
-    let r = app.authed("GET", "/v1/videos", token, None).await;
-    r.body["data"]["items"].as_array().map_or(0, Vec::len)
+    assert_eq!(app.count_videos(&token).await, 0, "nothing was created");
 }
 
 /// register, login and refresh count a malformed body against the client
@@ -358,26 +325,14 @@ async fn the_auth_endpoints_count_a_bad_body_against_the_ip_limit() {
 async fn the_quota_is_checked_before_the_body_is_validated() {
     let app = TestApp::spawn().await;
     let (_, token, _) = app.user("spent@example.com").await;
-    let bad_item = json!({"prompt": "short"});
-    let r = app
-        .authed(
-            "POST",
-            "/v1/batches",
-            &token,
-            Some(&json!({"videos": vec![bad_item.clone(); 6]})),
-        )
-        .await;
+    let bad_item = VideoReq::new("short");
+    let bad_batch = |n: usize| BatchReq::of(vec![bad_item.clone(); n]);
+    let r = app.post_batch(&token, &bad_batch(6)).await;
     assert_eq!(r.assert_error("QUOTA_002")["details"]["requested"], 6);
-    submit_videos(&app, &token, 8, "A slow film about autumn leaves").await;
-    // 2 left: a batch of 3 invalid items is a quota matter first.
-    let r = app
-        .authed(
-            "POST",
-            "/v1/batches",
-            &token,
-            Some(&json!({"videos": vec![bad_item.clone(); 3]})),
-        )
+    app.submit_videos(&token, series("A slow film about autumn leaves", 8))
         .await;
+    // 2 left: a batch of 3 invalid items is a quota matter first.
+    let r = app.post_batch(&token, &bad_batch(3)).await;
     let err = r.assert_error("QUOTA_003");
     assert_eq!(
         (
@@ -387,31 +342,12 @@ async fn the_quota_is_checked_before_the_body_is_validated() {
         (Some(3), Some(2))
     );
     // With room, the items are validated.
-    app.authed(
-        "POST",
-        "/v1/batches",
-        &token,
-        Some(&json!({"videos": vec![bad_item.clone(); 2]})),
-    )
-    .await
-    .assert_error("VAL_002");
-    submit_videos(&app, &token, 2, "A slow film about winter light").await;
-    app.authed("POST", "/v1/videos", &token, Some(&bad_item))
+    app.post_batch(&token, &bad_batch(2))
+        .await
+        .assert_error("VAL_002");
+    app.submit_videos(&token, series("A slow film about winter light", 2))
+        .await;
+    app.post_video(&token, &bad_item)
         .await
         .assert_error("QUOTA_001");
-}
-
-/// Submits `n` valid videos (prompts `"{topic}, part i"`); asserts each 202.
-async fn submit_videos(app: &TestApp, token: &str, n: usize, topic: &str) {
-    for i in 0..n {
-        let r = app
-            .authed(
-                "POST",
-                "/v1/videos",
-                token,
-                Some(&json!({"prompt": format!("{topic}, part {i}")})),
-            )
-            .await;
-        assert_eq!(r.status, 202, "video {i}: {}", r.text);
-    }
 }

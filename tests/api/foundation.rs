@@ -2,7 +2,7 @@
 //! every failure path.
 
 use serde_json::json;
-use ytvc_e2e::TestApp;
+use ytvc_e2e::{TestApp, VideoReq};
 
 #[tokio::test]
 async fn health_is_live_and_enveloped() {
@@ -36,10 +36,11 @@ async fn readiness_reports_the_database_on_every_backend() {
 
 #[tokio::test]
 async fn readiness_is_503_with_components_when_the_database_is_gone() {
-    let Some(app) = TestApp::spawn_with(ytvc_e2e::Db::Postgres, |c| {
-        c.db_connect_timeout = std::time::Duration::from_millis(500);
-    })
-    .await
+    let Some(app) = TestApp::builder()
+        .with_db(ytvc_e2e::Db::Postgres)
+        .with_config(|c| c.db_connect_timeout = std::time::Duration::from_millis(500))
+        .try_spawn()
+        .await
     else {
         return;
     };
@@ -217,13 +218,12 @@ async fn metrics_are_prometheus_text() {
 /// in the log.
 #[tokio::test]
 async fn every_request_is_logged_as_one_json_line_without_secrets() {
-    let (app, log) = TestApp::spawn_captured(ytvc_e2e::Db::Sqlite, |c| {
-        c.jwt_secret = Some(ytvc_server::config::Secret::new(
-            "log-test-signing-secret-0123456789abcdef".to_owned(),
-        ));
-    })
-    .await
-    .expect("sqlite");
+    let app = TestApp::builder()
+        .with_jwt_secret("log-test-signing-secret-0123456789abcdef")
+        .capture_logs()
+        .spawn()
+        .await;
+    let log = app.logs();
     let (user_id, access, refresh) = app.user("logged@example.com").await;
 
     let me = app
@@ -250,10 +250,8 @@ async fn every_request_is_logged_as_one_json_line_without_secrets() {
 
     let short = app
         .send(
-            app.build(reqwest::Method::POST, "/v1/videos")
-                .bearer_auth(&access)
-                .header("X-Request-Id", "log-bad-2")
-                .json(&json!({"prompt": "short"})),
+            app.video_request(&access, &VideoReq::new("short"))
+                .header("X-Request-Id", "log-bad-2"),
         )
         .await;
     short.assert_error("VAL_002");

@@ -525,58 +525,30 @@ async fn success_examples_have_the_shape_of_real_answers() {
         &call("GET", "/v1/quota".into(), None).await,
     );
 
-    let created = call(
-        "POST",
-        "/v1/videos".into(),
-        Some(example_of("VideoRequest")),
-    )
-    .await;
+    let created = app.post_video(&token, &example_of("VideoRequest")).await;
     check("post", "/v1/videos", &created);
-    let id = created.body["data"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    check(
-        "get",
-        "/v1/videos",
-        &call("GET", "/v1/videos".into(), None).await,
-    );
-    check(
-        "get",
-        "/v1/videos/{id}",
-        &call("GET", format!("/v1/videos/{id}"), None).await,
-    );
+    let id = created.body["data"]["id"].as_str().unwrap_or_default();
+    check("get", "/v1/videos", &app.list_videos(&token, "").await);
+    check("get", "/v1/videos/{id}", &app.get_video(&token, id).await);
     check(
         "post",
         "/v1/videos/{id}/cancel",
-        &call("POST", format!("/v1/videos/{id}/cancel"), None).await,
+        &app.cancel_video(&token, id).await,
     );
 
-    let batch = call(
-        "POST",
-        "/v1/batches".into(),
-        Some(example_of("BatchRequest")),
-    )
-    .await;
+    let batch = app.post_batch(&token, &example_of("BatchRequest")).await;
     check("post", "/v1/batches", &batch);
-    let id = batch.body["data"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let id = batch.body["data"]["id"].as_str().unwrap_or_default();
     check(
         "get",
         "/v1/batches",
         &call("GET", "/v1/batches".into(), None).await,
     );
-    check(
-        "get",
-        "/v1/batches/{id}",
-        &call("GET", format!("/v1/batches/{id}"), None).await,
-    );
+    check("get", "/v1/batches/{id}", &app.get_batch(&token, id).await);
     check(
         "post",
         "/v1/batches/{id}/cancel",
-        &call("POST", format!("/v1/batches/{id}/cancel"), None).await,
+        &app.cancel_batch(&token, id).await,
     );
     check(
         "get",
@@ -589,10 +561,7 @@ async fn success_examples_have_the_shape_of_real_answers() {
         .unwrap_or_default()
         .to_owned();
     app.make_admin(&user_id).await;
-    let token = app.login("ada@example.com").await["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned();
+    let token = app.access_token("ada@example.com").await;
     let update = app
         .authed(
             "PATCH",

@@ -1,54 +1,26 @@
 //! The worker and the offline `local` provider end to end: create → poll →
 //! completed with downloadable artifacts; fallbacks; retries; final failures.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
-use ytvc_e2e::{Db, TestApp};
+use serde_json::json;
+use ytvc_e2e::{BatchReq, TestApp, VideoReq};
 
-async fn app_with_worker(faults: Option<&str>) -> TestApp {
-    let faults = faults.map(str::to_owned);
-    TestApp::spawn_with(Db::Sqlite, move |c| {
-        c.worker_enabled = true;
-        c.media_faults = faults;
-    })
-    .await
-    .unwrap()
-}
-
-/// Polls a video until it reaches a final status. The manual clock moves
-/// only while the video waits out a retry backoff (queued after a failed
-/// attempt), never while it runs, so no lease expires under a live worker.
-pub(crate) async fn wait_final(app: &TestApp, token: &str, id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let r = app
-            .authed("GET", &format!("/v1/videos/{id}"), token, None)
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let status = r.body["data"]["status"].as_str().unwrap().to_owned();
-        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
-            return r.body["data"].clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "video {id} stuck in {status}"
-        );
-        if status == "queued" && r.body["data"]["attempts"].as_u64().unwrap_or(0) > 0 {
-            app.clock.advance(Duration::from_secs(15));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// A new user submits `video`; returns their token and the video's id.
+async fn submit(app: &TestApp, email: &str, video: VideoReq) -> (String, String) {
+    let (_, token, _) = app.user(email).await;
+    let v = app.submit_video(&token, &video).await;
+    (token, v["id"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
 async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
-    let app = app_with_worker(None).await;
-    let (_, token, _) = app.user("w@example.com").await;
-    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "Coral reefs at dawn. Parrotfish graze. The tide turns.", "duration_seconds": 20, "aspect_ratio": "1:1"}))).await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let v = wait_final(&app, &token, &id).await;
+    let app = TestApp::builder().with_worker().spawn().await;
+    let video = VideoReq::new("Coral reefs at dawn. Parrotfish graze. The tide turns.")
+        .duration(20)
+        .aspect_ratio("1:1");
+    let (token, id) = submit(&app, "w@example.com", video).await;
+    let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["attempts"], 1);
     assert!(v["started_at"].is_string() && v["completed_at"].is_string());
@@ -71,68 +43,34 @@ async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
         "{names:?}"
     );
 
-    let manifest = app
-        .authed(
-            "GET",
-            &format!("/v1/videos/{id}/artifacts/manifest.json"),
-            &token,
-            None,
-        )
-        .await;
+    let manifest = app.get_artifact(&token, &id, "manifest.json").await;
     assert_eq!(manifest.status, 200);
     assert_eq!(manifest.body["video_id"], id);
     assert_eq!(manifest.body["total_duration_seconds"], 20);
     assert_eq!(manifest.body["provider"], "local");
     assert_eq!(manifest.body["degraded"], false);
     let wav = names.iter().find(|n| n.ends_with(".wav")).unwrap();
-    let r = app
-        .send(
-            app.build(
-                reqwest::Method::GET,
-                &format!("/v1/videos/{id}/artifacts/{wav}"),
-            )
-            .bearer_auth(&token),
-        )
-        .await;
+    let r = app.get_artifact(&token, &id, wav).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), "audio/wav");
 
-    let q = app.authed("GET", "/v1/quota", &token, None).await;
     assert_eq!(
-        (
-            q.body["data"]["used"].as_u64(),
-            q.body["data"]["reserved"].as_u64()
-        ),
-        (Some(1), Some(0)),
+        app.used_and_reserved(&token).await,
+        (1, 0),
         "committed once"
     );
 
     let (_, other, _) = app.user("x@example.com").await;
-    app.authed(
-        "GET",
-        &format!("/v1/videos/{id}/artifacts/manifest.json"),
-        &other,
-        None,
-    )
-    .await
-    .assert_error("NOT_FOUND_001");
-    app.authed(
-        "GET",
-        &format!("/v1/videos/{id}/artifacts/..%2Fmanifest.json"),
-        &token,
-        None,
-    )
-    .await
-    .assert_error("NOT_FOUND_004");
-    app.authed(
-        "GET",
-        &format!("/v1/videos/{id}/artifacts/nothing.png"),
-        &token,
-        None,
-    )
-    .await
-    .assert_error("NOT_FOUND_004");
-    app.authed("POST", &format!("/v1/videos/{id}/cancel"), &token, None)
+    app.get_artifact(&other, &id, "manifest.json")
+        .await
+        .assert_error("NOT_FOUND_001");
+    app.get_artifact(&token, &id, "..%2Fmanifest.json")
+        .await
+        .assert_error("NOT_FOUND_004");
+    app.get_artifact(&token, &id, "nothing.png")
+        .await
+        .assert_error("NOT_FOUND_004");
+    app.cancel_video(&token, &id)
         .await
         .assert_error("VIDEO_003");
     let ready = app.get("/health/ready").await;
@@ -148,53 +86,43 @@ async fn a_video_completes_with_downloadable_artifacts_and_commits_its_quota() {
 
 #[tokio::test]
 async fn a_batch_runs_to_completion() {
-    let app = app_with_worker(None).await;
+    let app = TestApp::builder().with_worker().spawn().await;
     let (_, token, _) = app.user("b@example.com").await;
-    let videos: Vec<Value> = (0..3).map(|i| json!({"prompt": format!("Short film number {i} about mountains"), "duration_seconds": 5, "voice": "none"})).collect();
-    let r = app
-        .authed(
-            "POST",
-            "/v1/batches",
-            &token,
-            Some(&json!({"videos": videos})),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    let bid = r.body["data"]["id"].as_str().unwrap().to_owned();
-    for v in r.body["data"]["videos"].as_array().unwrap() {
-        wait_final(&app, &token, v["id"].as_str().unwrap()).await;
+    let videos = (0..3).map(|i| {
+        VideoReq::new(format!("Short film number {i} about mountains"))
+            .duration(5)
+            .voice("none")
+    });
+    let b = app.submit_batch(&token, &BatchReq::of(videos)).await;
+    let bid = b["id"].as_str().unwrap();
+    for v in b["videos"].as_array().unwrap() {
+        app.wait_final(&token, v["id"].as_str().unwrap()).await;
     }
-    let r = app
-        .authed("GET", &format!("/v1/batches/{bid}"), &token, None)
-        .await;
+    let r = app.get_batch(&token, bid).await;
     assert_eq!(r.body["data"]["status"], "completed", "{}", r.text);
     assert_eq!(r.body["data"]["progress"]["completed"], 3);
-    app.authed("POST", &format!("/v1/batches/{bid}/cancel"), &token, None)
+    app.cancel_batch(&token, bid)
         .await
         .assert_error("BATCH_003");
 }
 
 #[tokio::test]
 async fn visuals_fall_back_when_veo_fails() {
-    let app = app_with_worker(Some("clip=always")).await;
-    let (_, token, _) = app.user("f@example.com").await;
-    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "A slow pan over a quiet harbour at night", "duration_seconds": 10}))).await;
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let v = wait_final(&app, &token, &id).await;
+    let app = TestApp::builder()
+        .with_worker()
+        .with_media_faults("clip=always")
+        .spawn()
+        .await;
+    let video = VideoReq::new("A slow pan over a quiet harbour at night").duration(10);
+    let (token, id) = submit(&app, "f@example.com", video).await;
+    let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["degraded"], true, "{v}");
     assert_eq!(
         v["fallbacks"],
         json!([{"scene": 1, "visual_source": "still", "failed": ["MEDIA_001"]}])
     );
-    let m = app
-        .authed(
-            "GET",
-            &format!("/v1/videos/{id}/artifacts/manifest.json"),
-            &token,
-            None,
-        )
-        .await;
+    let m = app.get_artifact(&token, &id, "manifest.json").await;
     for scene in m.body["scenes"].as_array().unwrap() {
         assert_eq!(scene["visual_source"], "still", "{scene}");
         assert_eq!(scene["fallback_codes"], json!(["MEDIA_001"]));
@@ -203,118 +131,60 @@ async fn visuals_fall_back_when_veo_fails() {
 
 #[tokio::test]
 async fn a_persistent_tts_outage_retries_then_fails_and_releases_the_quota() {
-    let app = app_with_worker(Some("narrate=always")).await;
-    let (_, token, _) = app.user("t@example.com").await;
-    let r = app
-        .authed(
-            "POST",
-            "/v1/videos",
-            &token,
-            Some(
-                &json!({"prompt": "A narrated tour of an old lighthouse", "duration_seconds": 10}),
-            ),
-        )
+    let app = TestApp::builder()
+        .with_worker()
+        .with_media_faults("narrate=always")
+        .spawn()
         .await;
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let v = wait_final(&app, &token, &id).await;
+    let video = VideoReq::new("A narrated tour of an old lighthouse").duration(10);
+    let (token, id) = submit(&app, "t@example.com", video).await;
+    let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "failed", "{v}");
     assert_eq!(v["error"]["code"], "MEDIA_003");
     assert_eq!(v["attempts"], 3, "retried up to the maximum");
     assert!(v["artifacts"].is_null());
-    let q = app.authed("GET", "/v1/quota", &token, None).await;
-    assert_eq!(
-        (
-            q.body["data"]["used"].as_u64(),
-            q.body["data"]["reserved"].as_u64()
-        ),
-        (Some(0), Some(0)),
-        "released"
-    );
-    app.authed(
-        "GET",
-        &format!("/v1/videos/{id}/artifacts/manifest.json"),
-        &token,
-        None,
-    )
-    .await
-    .assert_error("VIDEO_002");
+    assert_eq!(app.used_and_reserved(&token).await, (0, 0), "released");
+    app.get_artifact(&token, &id, "manifest.json")
+        .await
+        .assert_error("VIDEO_002");
 }
 
 #[tokio::test]
 async fn cancelling_a_running_video_stops_it_at_the_next_step() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.worker_enabled = true;
-        c.media_faults = Some("narrate=slow:800".into());
-        c.job_lease = Duration::from_secs(3); // heartbeats every second
-    })
-    .await
-    .unwrap();
-    let (_, token, _) = app.user("cr@example.com").await;
-    let r = app
-        .authed(
-            "POST",
-            "/v1/videos",
-            &token,
-            Some(&json!({"prompt": "A long walk along a windy beach", "duration_seconds": 60})),
-        )
+    let app = TestApp::builder()
+        .with_worker()
+        .with_media_faults("narrate=slow:800")
+        .with_config(|c| c.job_lease = Duration::from_secs(3)) // heartbeats every second
+        .spawn()
         .await;
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let started = Instant::now();
-    loop {
-        let v = app
-            .authed("GET", &format!("/v1/videos/{id}"), &token, None)
-            .await;
-        if v.body["data"]["status"] == "processing" {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let r = app
-        .authed("POST", &format!("/v1/videos/{id}/cancel"), &token, None)
-        .await;
+    let video = VideoReq::new("A long walk along a windy beach").duration(60);
+    let (token, id) = submit(&app, "cr@example.com", video).await;
+    app.wait_for_status(&token, &id, &["processing"]).await;
+    let r = app.cancel_video(&token, &id).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.body["data"]["status"], "processing",
         "a running video stops at its next step"
     );
-    let started = Instant::now();
-    let v = loop {
-        let v = app
-            .authed("GET", &format!("/v1/videos/{id}"), &token, None)
-            .await;
-        let s = v.body["data"]["status"].as_str().unwrap().to_owned();
-        if s != "processing" && s != "queued" {
-            break v.body["data"].clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "not stopped");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let v = app
+        .wait_for_status(&token, &id, &["completed", "failed", "cancelled"])
+        .await;
     assert_eq!(v["status"], "cancelled", "{v}");
     assert!(v["artifacts"].is_null());
-    let q = app.authed("GET", "/v1/quota", &token, None).await;
-    assert_eq!(
-        (
-            q.body["data"]["used"].as_u64(),
-            q.body["data"]["reserved"].as_u64()
-        ),
-        (Some(0), Some(0)),
-        "released"
-    );
+    assert_eq!(app.used_and_reserved(&token).await, (0, 0), "released");
 }
 
 #[tokio::test]
 async fn a_completed_video_has_a_playable_mp4_with_picture_and_sound() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.worker_enabled = true;
-        c.media.assembly = true;
-    })
-    .await
-    .unwrap();
-    let (_, token, _) = app.user("mp4@example.com").await;
-    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "Lanterns float over a river. Children wave from the bank.", "duration_seconds": 6}))).await;
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let v = wait_final(&app, &token, &id).await;
+    let app = TestApp::builder()
+        .with_worker()
+        .with_assembly()
+        .spawn()
+        .await;
+    let video =
+        VideoReq::new("Lanterns float over a river. Children wave from the bank.").duration(6);
+    let (token, id) = submit(&app, "mp4@example.com", video).await;
+    let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     let url = v["video_url"].as_str().unwrap().to_owned();
     assert_eq!(url, format!("/v1/videos/{id}/artifacts/video.mp4"));
@@ -389,17 +259,18 @@ async fn a_completed_video_has_a_playable_mp4_with_picture_and_sound() {
 
 #[tokio::test]
 async fn with_clips_and_stills_down_title_cards_still_make_a_video() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.worker_enabled = true;
-        c.media.assembly = true;
-        c.media_faults = Some("clip=always,still=always".into());
-    })
-    .await
-    .unwrap();
-    let (_, token, _) = app.user("cards@example.com").await;
-    let r = app.authed("POST", "/v1/videos", &token, Some(&json!({"prompt": "Night trains cross a snowy valley. Lights flicker in the carriages.", "duration_seconds": 8, "aspect_ratio": "9:16"}))).await;
-    let id = r.body["data"]["id"].as_str().unwrap().to_owned();
-    let v = wait_final(&app, &token, &id).await;
+    let app = TestApp::builder()
+        .with_worker()
+        .with_assembly()
+        .with_media_faults("clip=always,still=always")
+        .spawn()
+        .await;
+    let video =
+        VideoReq::new("Night trains cross a snowy valley. Lights flicker in the carriages.")
+            .duration(8)
+            .aspect_ratio("9:16");
+    let (token, id) = submit(&app, "cards@example.com", video).await;
+    let v = app.wait_final(&token, &id).await;
     assert_eq!(v["status"], "completed", "{v}");
     assert_eq!(v["degraded"], true);
     for fallback in v["fallbacks"].as_array().unwrap() {

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use ytvc_e2e::TestApp;
+use ytvc_e2e::{TestApp, VideoReq};
 
 async fn spend(app: &TestApp, token: &str, n: usize) {
     for i in 0..n {
-        let r = app.authed("GET", "/v1/auth/me", token, None).await;
+        let r = app.me(token).await;
         assert_eq!(r.status, 200, "call {i}: {}", r.text);
     }
 }
@@ -18,12 +18,9 @@ async fn the_101st_call_of_a_free_user_in_an_hour_is_refused_and_the_window_slid
     spend(&app, &token, 60).await;
     app.clock.advance(Duration::from_secs(30 * 60));
     // The access token (15 min) has expired meanwhile: log in again.
-    let token = app.login("free@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.access_token("free@example.com").await;
     spend(&app, &token, 40).await;
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     let err = r.assert_error("RATE_001");
     assert_eq!(err["details"]["limit"], 100);
     assert_eq!(err["details"]["window_seconds"], 3600);
@@ -51,15 +48,10 @@ async fn the_101st_call_of_a_free_user_in_an_hour_is_refused_and_the_window_slid
     app.clock.advance(Duration::from_millis(
         u64::try_from(reset_ms - now_ms - 1).unwrap(),
     ));
-    let token = app.login("free@example.com").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.authed("GET", "/v1/auth/me", &token, None)
-        .await
-        .assert_error("RATE_001");
+    let token = app.access_token("free@example.com").await;
+    app.me(&token).await.assert_error("RATE_001");
     app.clock.advance(Duration::from_millis(1));
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("x-ratelimit-remaining"), "59");
 }
@@ -71,19 +63,14 @@ async fn pro_and_enterprise_have_their_own_limits() {
     let (ent_id, ent, _) = app.user("ent@example.com").await;
     app.set_plan(&pro_id, "pro").await;
     app.set_plan(&ent_id, "enterprise").await;
-    let r = app.authed("GET", "/v1/auth/me", &pro, None).await;
+    let r = app.me(&pro).await;
     assert_eq!(r.header("x-ratelimit-limit"), "300");
-    let r = app.authed("GET", "/v1/auth/me", &ent, None).await;
+    let r = app.me(&ent).await;
     assert_eq!(r.header("x-ratelimit-limit"), "1000");
     spend(&app, &pro, 299).await;
-    app.authed("GET", "/v1/auth/me", &pro, None)
-        .await
-        .assert_error("RATE_001");
+    app.me(&pro).await.assert_error("RATE_001");
     // Limits are per user: enterprise is unaffected.
-    assert_eq!(
-        app.authed("GET", "/v1/auth/me", &ent, None).await.status,
-        200
-    );
+    assert_eq!(app.me(&ent).await.status, 200);
 }
 
 fn ytvc_rate_limit_now(app: &TestApp) -> i64 {
@@ -172,18 +159,14 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
     };
     let relay = StallingRelay::start(&redis).await;
     let url = relay.url.clone();
-    let app = TestApp::spawn_with(ytvc_e2e::Db::Sqlite, |c| {
-        c.redis_url = Some(ytvc_server::config::Secret::new(url));
-    })
-    .await
-    .expect("sqlite");
+    let app = TestApp::builder().with_redis(url).spawn().await;
     // Unique per run: the shared Redis keeps counters across test runs.
     let email = format!(
         "stall-{}@example.com",
         chrono::Utc::now().timestamp_micros()
     );
     let (_, token, _) = app.user(&email).await;
-    let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+    let r = app.me(&token).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("x-ratelimit-remaining"), "99");
     assert_eq!(app.get("/health/ready").await.status, 200);
@@ -219,7 +202,7 @@ async fn a_stalled_redis_degrades_per_policy_and_never_hangs_a_request() {
     let mut counted = None;
     for _ in 0..100 {
         let before = degraded_total(&app).await;
-        let r = app.authed("GET", "/v1/auth/me", &token, None).await;
+        let r = app.me(&token).await;
         assert_eq!(r.status, 200, "{}", r.text);
         if degraded_total(&app).await == before {
             counted = Some(r);
@@ -252,13 +235,10 @@ async fn degraded_total(app: &TestApp) -> u64 {
 #[tokio::test]
 async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
     // Nothing listens on port 1.
-    let app = TestApp::spawn_with(ytvc_e2e::Db::Sqlite, |c| {
-        c.redis_url = Some(ytvc_server::config::Secret::new(
-            "redis://127.0.0.1:1".to_owned(),
-        ));
-    })
-    .await
-    .expect("starts without Redis");
+    let app = TestApp::builder()
+        .with_redis("redis://127.0.0.1:1")
+        .spawn()
+        .await;
     let (_, token, _) = app.user("early@example.com").await;
     assert_degraded_per_policy(&app, &token).await;
     let ready = app.get("/health/ready").await;
@@ -273,14 +253,12 @@ async fn the_server_starts_and_degrades_when_redis_is_down_at_start() {
 /// Without Redis, the general API limit fails open and the video limit falls
 /// back to the local limiter: both requests are admitted.
 async fn assert_degraded_per_policy(app: &TestApp, token: &str) {
-    let me = app.authed("GET", "/v1/auth/me", token, None).await;
+    let me = app.me(token).await;
     assert_eq!(me.status, 200, "fail-open: {}", me.text);
     let video = app
-        .authed(
-            "POST",
-            "/v1/videos",
+        .post_video(
             token,
-            Some(&serde_json::json!({"prompt": "A calm walk through a pine forest at dawn"})),
+            &VideoReq::new("A calm walk through a pine forest at dawn"),
         )
         .await;
     assert_eq!(video.status, 202, "local fallback: {}", video.text);

@@ -59,6 +59,15 @@ impl AppClock {
     }
 }
 
+/// Wall-clock milliseconds since the epoch, for liveness only (the worker's
+/// heartbeat and its age in `/health/ready`): whether a loop still runs is a
+/// question of real time, even when tests drive every rule with a manual
+/// [`AppClock`].
+#[must_use]
+pub fn liveness_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
 impl ytvc_quota::Clock for AppClock {
     fn now(&self) -> DateTime<Utc> {
         Utc.timestamp_millis_opt(self.millis())

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ytvc_domain::media::Service;
+use ytvc_domain::media::{ArtifactStore, Service};
 use ytvc_domain::pipeline::Pipeline;
 use ytvc_media_clients::google::{
     GoogleConfig, GoogleProvider, Secret, ServiceAccountKey, VertexTarget,
@@ -41,10 +41,11 @@ impl MediaStatus {
 }
 
 /// The pipeline and what reports on it.
-#[derive(Debug)]
 pub struct Media {
     /// The pipeline the worker runs.
     pub pipeline: Pipeline,
+    /// Where the artifact sets are kept (the API reads downloads from it).
+    pub artifacts: Arc<dyn ArtifactStore>,
     /// Provider name and breakers.
     pub status: MediaStatus,
 }
@@ -151,7 +152,8 @@ fn google_provider(config: &Config, guards: ServiceGuards) -> anyhow::Result<Goo
 /// A provider that cannot be built (missing credentials) or a bad fault
 /// specification.
 pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::Result<Media> {
-    let local = LocalProvider::new(config.data_dir.join("artifacts"));
+    let artifacts_dir = config.data_dir.join("artifacts");
+    let local = LocalProvider::new(artifacts_dir.clone());
     let provider = config.media_provider.as_str();
     let (pipeline, guards) = match config.media_provider {
         MediaProvider::Local => {
@@ -182,6 +184,7 @@ pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::R
     };
     Ok(Media {
         pipeline: pipeline.with_provider_name(provider),
+        artifacts: Arc::new(LocalProvider::new(artifacts_dir)),
         status: MediaStatus { provider, guards },
     })
 }

@@ -10,7 +10,9 @@ use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use ytvc_auth::{Argon2Hasher, JwtTokenService};
 use ytvc_domain::auth::{AuthService, AuthSettings};
-use ytvc_persistence::{Database, DbConfig, SqlAccounts};
+use ytvc_domain::jobs::RetryPolicy;
+use ytvc_domain::videos::{JobRunner, VideoService};
+use ytvc_persistence::{Database, DbConfig, SqlAccounts, SqlVideos};
 use ytvc_quota::PlanName;
 use ytvc_rate_limit::{MemoryConfig, MemoryLimiter, RateLimiter, RedisConfig, RedisLimiter};
 
@@ -60,12 +62,8 @@ pub struct Services {
     pub accounts: SqlAccounts,
     /// Rate limits.
     pub limits: Limits,
-    /// Videos and batches.
-    pub videos: Arc<dyn ytvc_domain::videos::VideoRepository>,
-    /// Quotas.
-    pub quota: Arc<ytvc_quota::QuotaManager<ytvc_persistence::SqlQuotaStore, AppClock>>,
-    /// Job retries.
-    pub retry: ytvc_domain::jobs::RetryPolicy,
+    /// The video use cases.
+    pub videos: VideoService,
     /// The worker (started by `serve` unless disabled, or by `worker`).
     pub worker: crate::worker::Worker,
     /// The job queue.
@@ -151,24 +149,38 @@ impl Services {
             )),
         };
         let limits = Limits::new(limiter, &config.plans, config.auth_ip_limit_per_minute)?;
-        let videos: Arc<dyn ytvc_domain::videos::VideoRepository> =
-            Arc::new(ytvc_persistence::SqlVideos::new(db.clone()));
+        let clock_port: Arc<dyn ytvc_quota::Clock> = Arc::new(clock.clone());
+        let quota_store: Arc<dyn ytvc_quota::QuotaStore> =
+            Arc::new(ytvc_persistence::SqlQuotaStore::new(db.clone()));
         let quota = Arc::new(ytvc_quota::QuotaManager::new(
             config.plans.clone(),
-            ytvc_persistence::SqlQuotaStore::new(db.clone()),
-            clock.clone(),
+            quota_store,
+            clock_port.clone(),
         ));
-        let retry = ytvc_domain::jobs::RetryPolicy::default();
-        let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
-            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone(), retry));
+        let retry = RetryPolicy::default();
         let media = crate::media::build(config, log, &clock)?;
+        let store = Arc::new(SqlVideos::new(db.clone()));
+        let videos = VideoService::new(
+            store.clone(),
+            Arc::new(accounts.clone()),
+            media.artifacts,
+            quota,
+            retry,
+        );
+        let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
+            Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone()));
+        let runner = JobRunner::new(
+            store,
+            media.pipeline,
+            clock_port,
+            retry,
+            Arc::new(rand::random::<f64>),
+        );
         let worker = crate::worker::Worker::new(
             format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             jobs.clone(),
-            Arc::new(ytvc_persistence::SqlVideos::new(db.clone())),
-            media.pipeline,
+            runner,
             clock.clone(),
-            retry,
             crate::worker::WorkerSettings {
                 concurrency: config.worker_concurrency,
                 lease: config.job_lease,
@@ -184,8 +196,6 @@ impl Services {
             accounts,
             limits,
             videos,
-            quota,
-            retry,
             worker,
             jobs,
             metrics,
@@ -240,8 +250,6 @@ impl Application {
             revocations: RevocationCache::new(config.jwt.revocation_cache, services.clock),
             limits: services.limits,
             videos: services.videos,
-            quota: services.quota,
-            retry: services.retry,
             worker_stats: config.worker_enabled.then(|| services.worker.stats()),
             jobs: services.jobs.clone(),
             metrics: services.metrics.clone(),

@@ -1,7 +1,9 @@
-//! The worker: claims jobs (leases with fencing tokens), runs each video
-//! through the domain's pipeline, heartbeats while it runs, and records the
-//! outcome with a fenced write. Runs inside `serve` by default and alone as
-//! `ytvc-server worker`.
+//! The worker loop: claims jobs (leases with fencing tokens), heartbeats
+//! them while they run, and hands each to the domain's
+//! [`JobRunner`](ytvc_domain::videos::JobRunner), which starts the run,
+//! produces the video and decides what its outcome means. The loop also
+//! runs the maintenance (reaper, ageing, orphaned videos). Runs inside
+//! `serve` by default and alone as `ytvc-server worker`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -9,10 +11,9 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use tokio::sync::{Semaphore, watch};
-use ytvc_domain::jobs::{ClaimedJob, JobError, JobQueue, RetryPolicy};
-use ytvc_domain::pipeline::{Pipeline, PipelineOutcome, Progress, Stage};
-use ytvc_domain::validation::{RawVideoRequest, VideoSpec};
-use ytvc_domain::videos::{RunEnd, RunOutcome, Video, VideoRuns};
+use ytvc_domain::jobs::{ClaimedJob, JobError, JobQueue};
+use ytvc_domain::pipeline::{Progress, Stage};
+use ytvc_domain::videos::{JobRunner, RunEnd, RunOutcome, Video};
 use ytvc_quota::Clock as _;
 
 use crate::clock::AppClock;
@@ -65,10 +66,8 @@ pub struct WorkerStats {
 pub struct Worker {
     id: String,
     queue: Arc<dyn JobQueue>,
-    runs: Arc<dyn VideoRuns>,
-    pipeline: Pipeline,
+    runner: JobRunner,
     clock: AppClock,
-    retry: RetryPolicy,
     settings: WorkerSettings,
     log: slog::Logger,
     stats: Arc<WorkerStats>,
@@ -91,26 +90,22 @@ impl Progress for RunProgress {
 }
 
 impl Worker {
-    /// A worker named `id` (unique per process) over these ports.
-    #[allow(clippy::too_many_arguments)]
+    /// A worker named `id` (unique per process) claiming from `queue` and
+    /// running jobs with `runner`.
     #[must_use]
     pub fn new(
         id: String,
         queue: Arc<dyn JobQueue>,
-        runs: Arc<dyn VideoRuns>,
-        pipeline: Pipeline,
+        runner: JobRunner,
         clock: AppClock,
-        retry: RetryPolicy,
         settings: WorkerSettings,
         log: slog::Logger,
     ) -> Self {
         Self {
             id,
             queue,
-            runs,
-            pipeline,
+            runner,
             clock,
-            retry,
             settings,
             log,
             stats: Arc::new(WorkerStats::default()),
@@ -136,7 +131,7 @@ impl Worker {
             }
             self.stats
                 .heartbeat_ms
-                .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+                .store(crate::clock::liveness_millis(), Ordering::Relaxed);
             if last_maintenance.elapsed() >= self.settings.maintenance {
                 last_maintenance = tokio::time::Instant::now();
                 self.maintain().await;
@@ -194,7 +189,7 @@ impl Worker {
 
     async fn maintain(&self) {
         let queue = self.queue.clone();
-        let runs = self.runs.clone();
+        let runner = self.runner.clone();
         let now = self.clock.now();
         let ageing = delta(self.settings.ageing);
         let log = self.log.clone();
@@ -211,7 +206,7 @@ impl Worker {
             if let Err(e) = queue.age_priorities(now, ageing) {
                 slog::warn!(log, "ageing failed"; "error" => e.to_string());
             }
-            match runs.sync_orphans(now) {
+            match runner.settle_orphans() {
                 Ok(0) => {}
                 Ok(n) => slog::warn!(log, "settled videos of reaped jobs"; "videos" => n),
                 Err(e) => slog::warn!(log, "orphan sync failed"; "error" => e.to_string()),
@@ -239,10 +234,9 @@ impl Worker {
 
     /// Runs one claimed job to its end.
     pub async fn run_job(&self, job: ClaimedJob) {
-        let log = self.log.new(slog::o!("job" => job.id.to_string(), "video" => job.video_id.clone(), "attempt" => job.attempts));
-        let runs = self.runs.clone();
-        let (j, now) = (job.clone(), self.clock.now());
-        let Some(started) = self.blocking(move || runs.start_run(&j, now)).await else {
+        let log = self.log.new(slog::o!("job" => job.id.to_string(), "video" => job.video_id.to_string(), "attempt" => job.attempts));
+        let (runner, j) = (self.runner.clone(), job.clone());
+        let Some(started) = self.blocking(move || runner.start(&j)).await else {
             return;
         };
         let Some(video) = started else {
@@ -251,38 +245,24 @@ impl Worker {
             return;
         };
         self.stats.runs.fetch_add(1, Ordering::Relaxed);
-        let outcome = match spec_of(&video) {
-            Err(message) => RunOutcome::Failed {
-                code: ytvc_error_codes::ErrorCode::PromptRejected.as_str().into(),
-                message,
-                retryable: false,
-            },
-            Ok(spec) => self.run_pipeline(&job, &video, &spec, &log).await,
-        };
+        let outcome = self.produce(&job, &video, &log).await;
         match &outcome {
             RunOutcome::Completed { .. } => self.stats.completed.fetch_add(1, Ordering::Relaxed),
-            RunOutcome::Failed { .. } => self.stats.failed.fetch_add(1, Ordering::Relaxed),
+            RunOutcome::Failed { code, cause, .. } => {
+                slog::warn!(log, "pipeline failed"; "code" => code.as_str(), "error" => cause);
+                self.stats.failed.fetch_add(1, Ordering::Relaxed)
+            }
             RunOutcome::Cancelled => 0,
         };
         self.finish(&job, outcome, &log).await;
     }
 
-    async fn run_pipeline(
-        &self,
-        job: &ClaimedJob,
-        video: &Video,
-        spec: &VideoSpec,
-        log: &slog::Logger,
-    ) -> RunOutcome {
+    /// Produces the video while a heartbeat keeps the lease (and relays a
+    /// cancel, or a lost lease, to the pipeline as a stop).
+    async fn produce(&self, job: &ClaimedJob, video: &Video, log: &slog::Logger) -> RunOutcome {
         let cancel = Arc::new(AtomicBool::new(false));
-        let lost = Arc::new(AtomicBool::new(false));
         let beat = {
-            let (queue, cancel, lost, clock) = (
-                self.queue.clone(),
-                cancel.clone(),
-                lost.clone(),
-                self.clock.clone(),
-            );
+            let (queue, cancel, clock) = (self.queue.clone(), cancel.clone(), self.clock.clone());
             let (id, token, lease) = (job.id, job.fencing_token, delta(self.settings.lease));
             let every = self.settings.lease / 3;
             let log = log.clone();
@@ -298,7 +278,6 @@ impl Worker {
                         Ok(Ok(_)) => {}
                         Ok(Err(JobError::LeaseLost)) | Ok(Err(JobError::NotFound)) => {
                             slog::warn!(log, "lease lost: stopping");
-                            lost.store(true, Ordering::SeqCst);
                             cancel.store(true, Ordering::SeqCst);
                             return;
                         }
@@ -311,37 +290,14 @@ impl Worker {
             })
         };
         let progress = RunProgress { cancel };
-        let id = video.id.to_string();
-        let result = self.pipeline.run(&id, spec, &progress).await;
+        let outcome = self.runner.produce(video, &progress).await;
         beat.abort();
-        match result {
-            Ok(PipelineOutcome::Completed(out)) => match serde_json::to_value(&out.manifest) {
-                Ok(manifest) => RunOutcome::Completed { manifest },
-                Err(e) => RunOutcome::Failed {
-                    code: ytvc_error_codes::ErrorCode::AssemblyFailed.as_str().into(),
-                    message: format!("manifest: {e}"),
-                    retryable: false,
-                },
-            },
-            Ok(PipelineOutcome::Cancelled { .. }) => RunOutcome::Cancelled,
-            Err(e) => {
-                slog::warn!(log, "pipeline failed"; "code" => e.code().as_str(), "error" => e.to_string());
-                RunOutcome::Failed {
-                    code: e.code().as_str().to_owned(),
-                    message: e.code().default_message().to_owned(),
-                    retryable: e.retryable(),
-                }
-            }
-        }
+        outcome
     }
 
     async fn finish(&self, job: &ClaimedJob, outcome: RunOutcome, log: &slog::Logger) {
-        let runs = self.runs.clone();
-        let (j, policy, now) = (job.clone(), self.retry, self.clock.now());
-        match self
-            .blocking(move || runs.finish_run(&j, &outcome, &policy, now))
-            .await
-        {
+        let (runner, j) = (self.runner.clone(), job.clone());
+        match self.blocking(move || runner.finish(&j, outcome)).await {
             Some(Some(end)) => {
                 let end = match end {
                     RunEnd::Completed => "completed",
@@ -358,20 +314,4 @@ impl Worker {
             None => {}
         }
     }
-}
-
-/// The validated request of a stored video (re-parsed: the stored values
-/// were validated at submission; a failure here means the rules changed).
-fn spec_of(v: &Video) -> Result<VideoSpec, String> {
-    let p = &v.params;
-    VideoSpec::parse(RawVideoRequest {
-        prompt: Some(p.prompt.clone()),
-        title: p.title.clone(),
-        duration_seconds: Some(i64::from(p.duration_seconds)),
-        style: Some(p.style.clone()),
-        aspect_ratio: Some(p.aspect_ratio.clone()),
-        voice: Some(p.voice.clone()),
-        language: Some(p.language.clone()),
-    })
-    .map_err(|e| e.to_string())
 }

@@ -1,6 +1,12 @@
 //! The job queue port: video jobs with priorities, leases, fencing tokens,
-//! retries with backoff, cancellation, priority ageing, and the batch
-//! dispatch lease.
+//! retries with backoff, cancellation and priority ageing.
+//!
+//! The queue port ([`JobQueue`]) is what the worker loop calls: claim,
+//! heartbeat, and the maintenance (reaping, ageing). A run is started and
+//! finished through [`VideoRuns`](crate::videos::VideoRuns), whose writes
+//! change the job and its video in one fenced transaction; the rules of a
+//! run (what its outcome means, retry or give up) are the
+//! [`JobRunner`](crate::videos::JobRunner)'s.
 //!
 //! # Life of a job
 //!
@@ -8,11 +14,11 @@
 //!            enqueue                claim (lease, token+1, attempts+1)
 //!  (new) ──────────► available ────────────────────────────► running
 //!                      ▲   │ cancel                             │
-//!                      │   ▼                                    ├─ complete ──────────► completed
+//!                      │   ▼                                    ├─ completed ─────────► completed
 //!                      │ cancelled ◄── fail/reap when cancel ───┤
-//!                      │               was requested            ├─ fail (final, or attempts
+//!                      │               was requested            ├─ failed (final, or attempts
 //!                      │                                        │  exhausted) ──────────► failed
-//!                      └── fail (retryable, attempts < max):    │
+//!                      └── retry (retryable, attempts < max):   │
 //!                          run_at = now + backoff(attempts) ◄───┤
 //!                      └── reap (lease expired, attempts < max) ┘
 //! ```
@@ -21,7 +27,7 @@
 //! Every claim is a **lease** that ends at `lease_until` unless a heartbeat
 //! extends it, and carries a **fencing token** that grows by one on every
 //! claim of the job. Every write a worker makes about its job (heartbeat,
-//! complete, fail, cancelled) names the token and is refused with
+//! start and finish of the run) names the token and is refused with
 //! [`JobError::LeaseLost`] unless the job is still `running` under that very
 //! token — so a worker whose lease expired and whose job was reaped and
 //! claimed again can never overwrite the new run.
@@ -47,7 +53,11 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 use ytvc_error_codes::ErrorCode;
 
+use crate::ids::VideoId;
 use crate::repo::RepoError;
+
+/// `last_error` of a job the reaper failed or cancelled (its lease expired).
+pub const LEASE_EXPIRED: &str = "lease_expired";
 
 /// A job's id (a time-ordered UUID v7, so ties on priority and `run_at`
 /// break in submission order).
@@ -150,7 +160,7 @@ pub struct NewJob {
     /// Its id.
     pub id: JobId,
     /// The video it produces (a row of `videos`).
-    pub video_id: String,
+    pub video_id: VideoId,
     /// The plan's queue priority at submit time (1 = first; at least 1).
     pub priority: u8,
     /// Earliest time it may run.
@@ -160,19 +170,13 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    /// A job for `video_id` (a `VideoId`, or its string form — what is
-    /// stored in `videos.id`) at the plan's `priority`, runnable at `now`,
+    /// A job for `video_id` at the plan's `priority`, runnable at `now`,
     /// with the policy's number of attempts.
     #[must_use]
-    pub fn new(
-        video_id: impl fmt::Display,
-        priority: u8,
-        now: DateTime<Utc>,
-        policy: &RetryPolicy,
-    ) -> Self {
+    pub fn new(video_id: VideoId, priority: u8, now: DateTime<Utc>, policy: &RetryPolicy) -> Self {
         Self {
             id: JobId::new(),
-            video_id: video_id.to_string(),
+            video_id,
             priority: priority.max(1),
             run_at: now,
             max_attempts: policy.max_attempts.max(1),
@@ -186,7 +190,7 @@ pub struct ClaimedJob {
     /// The job.
     pub id: JobId,
     /// Its video.
-    pub video_id: String,
+    pub video_id: VideoId,
     /// Its priority when claimed (after ageing).
     pub priority: u8,
     /// Claims so far, this one included (1 on the first run).
@@ -206,7 +210,7 @@ pub struct JobRecord {
     /// The job.
     pub id: JobId,
     /// Its video.
-    pub video_id: String,
+    pub video_id: VideoId,
     /// Where it is.
     pub state: JobState,
     /// Current priority (ageing lowers the number).
@@ -289,12 +293,12 @@ impl JobCounts {
 pub struct Heartbeat {
     /// The new end of the lease.
     pub lease_until: DateTime<Utc>,
-    /// A cancel was requested: stop at this step and call
-    /// [`JobQueue::cancelled`].
+    /// A cancel was requested: stop at this step and finish the run as
+    /// cancelled.
     pub cancel_requested: bool,
 }
 
-/// What [`JobQueue::fail`] did with the job.
+/// What recording a failed attempt did with the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOutcome {
     /// Back to `available`, claimable from `run_at`.
@@ -308,18 +312,6 @@ pub enum FailOutcome {
     Cancelled,
 }
 
-/// What [`JobQueue::cancel`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// It was waiting: now `cancelled`, it will never run.
-    Cancelled,
-    /// It is running: `cancel_requested` is set; its worker sees it at its
-    /// next heartbeat (and fail/reap cancel it rather than retry).
-    Requested,
-    /// It had already finished in this state; nothing changed.
-    AlreadyFinished(JobState),
-}
-
 /// What one [`JobQueue::reap_expired`] pass did with expired leases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReapOutcome {
@@ -329,15 +321,6 @@ pub struct ReapOutcome {
     pub failed: u64,
     /// Cancelled (a cancel had been requested).
     pub cancelled: u64,
-}
-
-/// A held batch dispatch lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchLease {
-    /// The fencing token: every write about the batch names it.
-    pub fencing_token: i64,
-    /// The lease ends then unless renewed.
-    pub lease_until: DateTime<Utc>,
 }
 
 /// Retries: how many claims a job may have and how long to wait between
@@ -431,20 +414,15 @@ impl JobError {
     }
 }
 
-/// The job queue (port). Implementations: the SQL queue of
-/// `ytvc-persistence` (SQLite and PostgreSQL).
+/// The job queue (port) as the worker loop uses it: claims, heartbeats and
+/// maintenance. Implementations: the SQL queue of `ytvc-persistence`
+/// (SQLite and PostgreSQL); jobs are enqueued inside the submission's
+/// transaction and runs are finished through
+/// [`VideoRuns`](crate::videos::VideoRuns).
 ///
 /// All methods take the current time as `now` (from the `Clock` port);
 /// none sleeps.
 pub trait JobQueue: Send + Sync {
-    /// Adds a job (state `available`).
-    ///
-    /// # Errors
-    /// [`RepoError::Duplicate`] (in [`JobError::Repo`]) when the id or the
-    /// video already has a job, or the video does not exist; other store
-    /// failures as [`JobError::Repo`].
-    fn enqueue(&self, job: &NewJob) -> Result<JobId, JobError>;
-
     /// Claims up to `limit` available jobs whose `run_at <= now`, in
     /// `(priority, run_at, id)` order, for `worker`: each becomes `running`
     /// with `attempts + 1`, `fencing_token + 1` and a lease until
@@ -476,46 +454,6 @@ pub trait JobQueue: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Heartbeat, JobError>;
 
-    /// Marks the job `completed`.
-    ///
-    /// # Errors
-    /// [`JobError::LeaseLost`] when the job is not `running` under `token`
-    /// (nothing written); store failures as [`JobError::Repo`].
-    fn complete(&self, job: JobId, token: i64, now: DateTime<Utc>) -> Result<(), JobError>;
-
-    /// Records a failed attempt with `error_code`: when `retryable` and
-    /// attempts are left, back to `available` at
-    /// `now + policy.backoff(attempts, jitter)`; otherwise `failed` (or
-    /// `cancelled` if a cancel had been requested).
-    ///
-    /// # Errors
-    /// [`JobError::LeaseLost`] when the job is not `running` under `token`;
-    /// store failures as [`JobError::Repo`].
-    fn fail(
-        &self,
-        job: JobId,
-        token: i64,
-        error_code: &str,
-        retryable: bool,
-        now: DateTime<Utc>,
-    ) -> Result<FailOutcome, JobError>;
-
-    /// The worker acknowledges a requested cancel: the job becomes
-    /// `cancelled`.
-    ///
-    /// # Errors
-    /// [`JobError::LeaseLost`] when the job is not `running` under `token`;
-    /// store failures as [`JobError::Repo`].
-    fn cancelled(&self, job: JobId, token: i64, now: DateTime<Utc>) -> Result<(), JobError>;
-
-    /// Cancels a job: a waiting one at once, a running one by setting
-    /// `cancel_requested` (its worker stops at its next heartbeat).
-    ///
-    /// # Errors
-    /// [`JobError::NotFound`] when there is no such job; store failures as
-    /// [`JobError::Repo`].
-    fn cancel(&self, job: JobId, now: DateTime<Utc>) -> Result<CancelOutcome, JobError>;
-
     /// Returns jobs whose lease ended before `now` to the queue (`run_at =
     /// now`), fails those without attempts left (`last_error =
     /// "lease_expired"`), cancels those with a cancel requested. Their
@@ -539,59 +477,6 @@ pub trait JobQueue: Send + Sync {
     /// # Errors
     /// Store failures as [`JobError::Repo`].
     fn counts(&self) -> Result<JobCounts, JobError>;
-
-    /// One job, if it exists.
-    ///
-    /// # Errors
-    /// Store failures as [`JobError::Repo`].
-    fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError>;
-
-    /// The job of a video, if it has one.
-    ///
-    /// # Errors
-    /// Store failures as [`JobError::Repo`].
-    fn find_by_video(&self, video_id: &str) -> Result<Option<JobRecord>, JobError>;
-}
-
-/// The batch dispatch lease (port): one dispatcher at a time per batch,
-/// with the same fencing mechanism as jobs (the token grows on every
-/// acquisition; every write about the batch names it).
-pub trait BatchLeases: Send + Sync {
-    /// Takes the lease of `batch_id` for `owner` until `now + ttl` when it
-    /// is free or expired (the token grows by one); `None` while another
-    /// (or the same) owner holds an unexpired lease.
-    ///
-    /// # Errors
-    /// [`JobError::NotFound`] when the batch does not exist; store failures
-    /// as [`JobError::Repo`].
-    fn acquire_batch_lease(
-        &self,
-        batch_id: &str,
-        owner: &str,
-        ttl: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> Result<Option<BatchLease>, JobError>;
-
-    /// Extends a held lease to `now + ttl`.
-    ///
-    /// # Errors
-    /// [`JobError::LeaseLost`] when the batch's token is no longer `token`
-    /// or the lease was released; store failures as [`JobError::Repo`].
-    fn renew_batch_lease(
-        &self,
-        batch_id: &str,
-        token: i64,
-        ttl: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> Result<BatchLease, JobError>;
-
-    /// Gives the lease up (the token stays, so the next holder gets a
-    /// greater one).
-    ///
-    /// # Errors
-    /// [`JobError::LeaseLost`] when the batch's token is no longer `token`;
-    /// store failures as [`JobError::Repo`].
-    fn release_batch_lease(&self, batch_id: &str, token: i64) -> Result<(), JobError>;
 }
 
 #[cfg(test)]
@@ -691,13 +576,10 @@ mod tests {
             max_attempts: 0,
             ..RetryPolicy::default()
         };
-        let job = NewJob::new("v1", 0, now, &policy);
+        let video = VideoId::new();
+        let job = NewJob::new(video, 0, now, &policy);
         assert_eq!((job.priority, job.max_attempts, job.run_at), (1, 1, now));
-        let video = crate::ids::VideoId::new();
-        assert_eq!(
-            NewJob::new(video, 1, now, &policy).video_id,
-            video.to_string()
-        );
+        assert_eq!(NewJob::new(video, 1, now, &policy).video_id, video);
         assert!(JobId::new() != JobId::new());
         let id = JobId::new();
         assert_eq!(id.to_string().parse::<JobId>().unwrap(), id);

@@ -14,15 +14,17 @@
 //! 2. **Visuals**, scene by scene: a clip; when that fails with an error that
 //!    [allows a fallback](MediaError::allows_fallback) (any `MEDIA_*`,
 //!    `VIDEO_001`, an open circuit), a still; when that fails too, a title
-//!    card. Which source was used and the codes of the failures before it
-//!    are recorded per scene. Any other error, or a failing title card,
+//!    card. A clip or still the assembler (when there is one) cannot decode
+//!    ([`VideoAssembler::check_visual`]) counts as a failure of its
+//!    generator. Which source was used and the codes of the failures before
+//!    it are recorded per scene. Any other error, or a failing title card,
 //!    stops the run. Stored as `scene-NN.<ext>`.
 //! 3. **Narration**, scene by scene, unless the voice is `none`:
 //!    [`Narrator::narrate`]; a failure stops the run (`MEDIA_003` is
 //!    retryable, so the job is retried). Stored as `scene-NN-narration.<ext>`.
 //! 4. **Assembly**: when the pipeline has a [`VideoAssembler`], the scenes'
 //!    visuals and narration become one MP4, stored as
-//!    [`VIDEO_FILE`](crate::media::VIDEO_FILE); its failure (`VIDEO_004`)
+//!    [`VIDEO_FILE`]; its failure (`VIDEO_004`)
 //!    fails the run. The [`Manifest`] (no timestamps: deterministic; it
 //!    says which provider made the files and whether any scene was
 //!    `degraded` to a fallback) is stored last, as `manifest.json`.
@@ -65,17 +67,22 @@ pub fn narration_file_name(index: u32, format: MediaFormat) -> String {
     format!("scene-{index:02}-narration.{}", format.extension())
 }
 
-/// A step of the pipeline, as reported to [`Progress`].
+/// A step of the pipeline (steps 1 to 4 of the [module docs](crate::pipeline)),
+/// as reported to [`Progress`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
-    /// Writing the storyboard (total 1).
+    /// Writing, normalising and storing the storyboard (total 1).
     Script,
-    /// Generating the visuals (total: the scene count).
+    /// Generating and storing each scene's visual, falling back from clip
+    /// to still to title card (total: the scene count).
     Visuals,
-    /// Generating the narration (total: the scene count, 0 without voice).
+    /// Generating and storing each scene's narration (total: the scene
+    /// count, 0 without voice).
     Narration,
-    /// Writing the manifest (total 1).
+    /// Assembling the scenes into one MP4 ([`VIDEO_FILE`]) when the
+    /// pipeline has a [`VideoAssembler`], then writing the manifest
+    /// (total 1).
     Assembly,
 }
 

@@ -21,6 +21,10 @@ pub enum RepoError {
     /// No connection became free in time.
     #[error("storage busy: {0}")]
     Busy(String),
+    /// A foreign-key, check or not-null rule was broken (a unique rule is
+    /// [`RepoError::Duplicate`]); names the rule.
+    #[error("constraint violated: {0}")]
+    Constraint(String),
     /// Anything else (logged, never shown to clients).
     #[error("storage error: {0}")]
     Other(String),
@@ -36,6 +40,7 @@ impl RepoError {
             RepoError::Conflict(_) => ErrorCode::WriteConflict,
             RepoError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             RepoError::Busy(_) => ErrorCode::PoolExhausted,
+            RepoError::Constraint(_) => ErrorCode::ConstraintViolation,
             RepoError::Other(_) => ErrorCode::Unexpected,
         }
     }

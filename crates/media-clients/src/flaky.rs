@@ -422,6 +422,14 @@ impl<P: ArtifactStore> ArtifactStore for Flaky<P> {
     fn discard<'a>(&'a self, video_id: &'a str) -> BoxFuture<'a, Result<(), MediaError>> {
         self.inner.discard(video_id)
     }
+
+    fn read<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>> {
+        self.inner.read(video_id, name)
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod flaky;
 pub mod google;
 pub mod local;
+pub mod openai;
 pub mod resilience;
 
 pub use flaky::{Fault, Flaky, Op};

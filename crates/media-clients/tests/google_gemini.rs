@@ -17,11 +17,12 @@ use ytvc_domain::{AspectRatio, Language, Voice};
 use ytvc_media_clients::google::{GoogleConfig, GoogleProvider, Secret};
 use ytvc_media_clients::resilience::{BreakerState, ServiceGuards};
 
-const LLM_PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
-const IMAGEN_PATH: &str = "/v1beta/models/imagen-4.0-generate-001:predict";
-const VEO_PATH: &str = "/v1beta/models/veo-3.0-fast-generate-001:predictLongRunning";
-const OP_NAME: &str = "models/veo-3.0-fast-generate-001/operations/qb7kx2n1f9zd";
-const TTS_PATH: &str = "/v1/text:synthesize";
+const LLM_PATH: &str = "/v1beta/models/gemini-3.8-flash:generateContent";
+const IMAGE_PATH: &str = "/v1beta/models/gemini-nano-banana-2.1:generateContent";
+const VEO_PATH: &str = "/v1beta/models/veo-3.1-fast-generate-preview:predictLongRunning";
+const OP_NAME: &str = "models/veo-3.1-fast-generate-preview/operations/qb7kx2n1f9zd";
+const TTS_PATH: &str = "/v1beta/models/gemini-3.8-flash-tts:generateContent";
+const CLOUD_TTS_PATH: &str = "/v1/text:synthesize";
 
 fn provider(server: &MockServer) -> GoogleProvider {
     provider_with(config(server), guards())
@@ -210,27 +211,34 @@ async fn safety_blocks_and_refusals_are_final_llm_004() {
 
 #[tokio::test]
 async fn rate_limit_with_retry_info_is_retried_after_the_servers_delay() {
-    let server = MockServer::start().await;
-    mount_first(
-        &server,
-        "POST",
-        LLM_PATH,
-        1,
-        ResponseTemplate::new(429).set_body_json(rate_limited("0.05s")),
-    )
-    .await;
-    mount(
-        &server,
-        "POST",
-        LLM_PATH,
-        ok(generate_content(&storyboard_text())),
-    )
-    .await;
-    let (guards, slept) = recording_guards();
-    let provider = provider_with(config(&server), guards);
-    provider.write_script(&spec()).await.unwrap();
-    assert_eq!(requests(&server).await.len(), 2);
-    assert_eq!(*slept.lock().unwrap(), [Duration::from_millis(50)]);
+    // A per-minute violation; then the free tier's usual list, where a
+    // per-day quota sits beside the per-minute ones: retried, not final.
+    for (answer, waited) in [
+        (rate_limited("0.05s"), 50),
+        (rate_limited_listing_daily("0.04s"), 40),
+    ] {
+        let server = MockServer::start().await;
+        mount_first(
+            &server,
+            "POST",
+            LLM_PATH,
+            1,
+            ResponseTemplate::new(429).set_body_json(answer),
+        )
+        .await;
+        mount(
+            &server,
+            "POST",
+            LLM_PATH,
+            ok(generate_content(&storyboard_text())),
+        )
+        .await;
+        let (guards, slept) = recording_guards();
+        let provider = provider_with(config(&server), guards);
+        provider.write_script(&spec()).await.unwrap();
+        assert_eq!(requests(&server).await.len(), 2);
+        assert_eq!(*slept.lock().unwrap(), [Duration::from_millis(waited)]);
+    }
 }
 
 #[tokio::test]
@@ -342,7 +350,7 @@ async fn slow_answers_time_out() {
         &server,
         "POST",
         TTS_PATH,
-        ok(tts_answer()).set_delay(Duration::from_secs(2)),
+        ok(gemini_tts_answer()).set_delay(Duration::from_secs(2)),
     )
     .await;
     let mut config = config(&server);
@@ -377,38 +385,25 @@ async fn slow_answers_time_out() {
 // --------------------------------------------------------------- images
 
 #[tokio::test]
-async fn imagen_still_is_a_png() {
+async fn the_default_still_is_a_gemini_image_model_reading_inline_data() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(IMAGEN_PATH))
+        .and(path(IMAGE_PATH))
         .and(header("x-goog-api-key", API_KEY))
-        .respond_with(ok(imagen_answer()))
+        .respond_with(ok(gemini_image_answer()))
         .mount(&server)
         .await;
     let blob = provider(&server)
-        .still(&scene(), AspectRatio::Portrait)
+        .still(&scene(), AspectRatio::Square)
         .await
         .unwrap();
     assert_eq!(blob.format, MediaFormat::Png);
     assert_eq!(blob.bytes, png_bytes());
     let body = body(&requests(&server).await[0]);
-    assert_eq!(body["instances"][0]["prompt"], scene().visual_prompt);
-    assert_eq!(body["parameters"]["aspectRatio"], "9:16");
-}
-
-#[tokio::test]
-async fn gemini_image_backend_reads_inline_data() {
-    let server = MockServer::start().await;
-    let at = "/v1beta/models/gemini-2.5-flash-image:generateContent";
-    mount(&server, "POST", at, ok(gemini_image_answer())).await;
-    let mut config = config(&server);
-    config.image_model = "gemini-2.5-flash-image".into();
-    let blob = provider_with(config, guards())
-        .still(&scene(), AspectRatio::Square)
-        .await
-        .unwrap();
-    assert_eq!(blob.format, MediaFormat::Png);
-    let body = body(&requests(&server).await[0]);
+    assert_eq!(
+        body["contents"][0]["parts"][0]["text"],
+        scene().visual_prompt
+    );
     assert_eq!(
         body["generationConfig"]["responseModalities"],
         json!(["IMAGE"])
@@ -421,24 +416,34 @@ async fn gemini_image_backend_reads_inline_data() {
 
 #[tokio::test]
 async fn filtered_or_unusable_images_are_video_001_and_final() {
+    let candidate = |parts: Value, finish: &str| {
+        json!({"candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": finish, "index": 0}],
+            "modelVersion": "gemini-nano-banana-2.1"})
+    };
     let cases = [
-        (json!({}), "refused"),
+        (candidate(json!([]), "IMAGE_SAFETY"), "refused"),
         (
-            json!({"predictions": [{"raiFilteredReason": "Your current safety filter threshold filtered out the generated image."}]}),
+            json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "modelVersion": "gemini-nano-banana-2.1"}),
             "refused",
         ),
         (
-            json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": "not base64!"}]}),
+            candidate(
+                json!([{"text": "I can only describe that picture."}]),
+                "STOP",
+            ),
             "bad",
         ),
         (
-            json!({"predictions": [{"mimeType": "image/webp", "bytesBase64Encoded": b64(b"RIFF....WEBPVP8 ")}]}),
+            candidate(
+                json!([{"inlineData": {"mimeType": "image/webp", "data": b64(b"RIFF....WEBPVP8 ")}}]),
+                "STOP",
+            ),
             "bad",
         ),
     ];
     for (answer, kind) in cases {
         let server = MockServer::start().await;
-        mount(&server, "POST", IMAGEN_PATH, ok(answer.clone())).await;
+        mount(&server, "POST", IMAGE_PATH, ok(answer.clone())).await;
         let error = provider(&server)
             .still(&scene(), AspectRatio::Landscape)
             .await
@@ -455,12 +460,20 @@ async fn filtered_or_unusable_images_are_video_001_and_final() {
 // ------------------------------------------------------------------ TTS
 
 #[tokio::test]
-async fn narration_is_linear16_wav() {
+async fn narration_goes_through_gemini_tts_with_the_api_key_never_cloud_tts() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(TTS_PATH))
         .and(header("x-goog-api-key", API_KEY))
-        .respond_with(ok(tts_answer()))
+        .respond_with(ok(gemini_tts_answer()))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(CLOUD_TTS_PATH))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"code": 401,
+            "message": "API keys are not supported by this API. Expected OAuth2 access token or other authentication credentials that assert a principal.",
+            "status": "UNAUTHENTICATED"}})))
+        .expect(0)
         .mount(&server)
         .await;
     let language = Language::parse("pt-BR").unwrap();
@@ -469,46 +482,131 @@ async fn narration_is_linear16_wav() {
         .await
         .unwrap();
     assert_eq!(blob.format, MediaFormat::Wav);
-    assert_eq!(blob.bytes, wav_bytes());
-    let body = body(&requests(&server).await[0]);
-    assert_eq!(body["input"]["text"], scene().narration);
-    assert_eq!(body["voice"]["languageCode"], "pt-BR");
-    assert_eq!(body["voice"]["ssmlGender"], "FEMALE");
-    assert_eq!(body["audioConfig"]["audioEncoding"], "LINEAR16");
+    // The PCM in a RIFF header: 16-bit mono at the answered 24 kHz.
+    let wav = &blob.bytes;
+    assert_eq!(&wav[0..4], b"RIFF");
+    assert_eq!(&wav[8..16], b"WAVEfmt ");
+    assert_eq!(u16::from_le_bytes([wav[20], wav[21]]), 1, "PCM");
+    assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 1, "mono");
+    assert_eq!(
+        u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]),
+        24_000
+    );
+    assert_eq!(u16::from_le_bytes([wav[34], wav[35]]), 16, "bits");
+    assert_eq!(&wav[36..40], b"data");
+    assert_eq!(&wav[44..], pcm_bytes());
+
+    let received = requests(&server).await;
+    assert_eq!(received.len(), 1);
+    assert!(received[0].url.query().is_none(), "no key in the URL");
+    let body = body(&received[0]);
+    assert_eq!(
+        body,
+        json!({
+            "contents": [{"role": "user", "parts": [{"text": scene().narration}]}],
+            "generationConfig": {
+                "responseModalities": ["AUDIO"],
+                "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}
+            }
+        })
+    );
 }
 
 #[tokio::test]
-async fn malformed_media_answers_are_bad_responses() {
+async fn each_voice_is_one_prebuilt_gemini_voice_and_none_calls_nothing() {
+    let server = MockServer::start().await;
+    mount(&server, "POST", TTS_PATH, ok(gemini_tts_answer())).await;
+    let provider = provider(&server);
+    let language = Language::parse("ja").unwrap();
+    for (voice, name) in [
+        (Voice::NarratorMale, "Charon"),
+        (Voice::NarratorFemale, "Kore"),
+        (Voice::Neutral, "Schedar"),
+    ] {
+        provider.narrate(&scene(), voice, &language).await.unwrap();
+        let received = requests(&server).await;
+        let body = body(received.last().unwrap());
+        assert_eq!(
+            body["generationConfig"]["speechConfig"]["voiceConfig"]["prebuiltVoiceConfig"]["voiceName"],
+            name,
+            "{voice:?}"
+        );
+    }
+    let error = provider
+        .narrate(&scene(), Voice::None, &language)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, MediaError::GenerationFailed(_)), "{error}");
+    assert_eq!(requests(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_wav_answer_is_used_as_is() {
     let server = MockServer::start().await;
     mount(
         &server,
         "POST",
         TTS_PATH,
-        ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
+        ok(gemini_tts_answer_of("audio/wav", &wav_bytes())),
     )
     .await;
     let language = Language::parse("en").unwrap();
-    let error = provider(&server)
+    let blob = provider(&server)
         .narrate(&scene(), Voice::Neutral, &language)
         .await
-        .unwrap_err();
-    assert!(matches!(error, MediaError::BadResponse { .. }));
-    assert_eq!(code(&error), "VIDEO_001");
-    assert_eq!(requests(&server).await.len(), 1);
+        .unwrap();
+    assert_eq!(blob.bytes, wav_bytes());
+}
 
-    let server = MockServer::start().await;
-    mount(
-        &server,
-        "POST",
-        TTS_PATH,
-        ok(json!({"audioContent": b64(&png_bytes())})),
-    )
-    .await;
-    let error = provider(&server)
-        .narrate(&scene(), Voice::Neutral, &language)
-        .await
+#[test]
+fn a_cloud_tts_voice_name_is_refused_for_gemini() {
+    let mut config = GoogleConfig::default();
+    config.tts_voices.male = "en-US-Chirp3-HD-Charon".into();
+    let error = GoogleProvider::gemini(config, Secret::new(API_KEY), ServiceGuards::new(backoff()))
         .unwrap_err();
-    assert!(matches!(error, MediaError::BadResponse { .. }));
+    assert!(error.to_string().contains("prebuilt voice"), "{error}");
+}
+
+#[tokio::test]
+async fn malformed_or_refused_narration_answers_are_final() {
+    let cases = [
+        (
+            ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
+            "bad",
+        ),
+        (
+            ok(gemini_tts_answer_of("audio/mpeg", b"\xff\xfb\x90\x00")),
+            "bad",
+        ),
+        (
+            ok(
+                json!({"candidates": [{"content": {"parts": [{"text": "Crabs scuttle between the rocks."}], "role": "model"},
+                "finishReason": "STOP", "index": 0}], "modelVersion": "gemini-3.8-flash-tts"}),
+            ),
+            "bad",
+        ),
+        (
+            ok(
+                json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "modelVersion": "gemini-3.8-flash-tts"}),
+            ),
+            "refused",
+        ),
+    ];
+    let language = Language::parse("en").unwrap();
+    for (answer, kind) in cases {
+        let server = MockServer::start().await;
+        mount(&server, "POST", TTS_PATH, answer).await;
+        let error = provider(&server)
+            .narrate(&scene(), Voice::Neutral, &language)
+            .await
+            .unwrap_err();
+        match kind {
+            "refused" => assert!(matches!(error, MediaError::Refused { .. }), "{error}"),
+            _ => assert!(matches!(error, MediaError::BadResponse { .. }), "{error}"),
+        }
+        assert_eq!(code(&error), "VIDEO_001");
+        assert_eq!(requests(&server).await.len(), 1, "never retried");
+    }
 }
 
 // ------------------------------------------------------------------ Veo
@@ -590,6 +688,7 @@ async fn veo_operation_finishing_after_two_polls_is_downloaded_with_the_key() {
     );
     let submit = body(&received[0]);
     assert_eq!(submit["instances"][0]["prompt"], scene().visual_prompt);
+    // No generateAudio (nor sampleCount): the Gemini API refuses them.
     assert_eq!(
         submit["parameters"],
         json!({"aspectRatio": "9:16", "durationSeconds": 8})
@@ -806,7 +905,7 @@ async fn a_timed_out_veo_submit_is_not_sent_again() {
 async fn call_media(provider: &GoogleProvider, at: &str) -> Result<(), MediaError> {
     let language = Language::parse("en").unwrap();
     match at {
-        IMAGEN_PATH => provider
+        IMAGE_PATH => provider
             .still(&scene(), AspectRatio::Landscape)
             .await
             .map(drop),
@@ -824,7 +923,7 @@ async fn call_media(provider: &GoogleProvider, at: &str) -> Result<(), MediaErro
 #[tokio::test]
 async fn every_media_service_retries_capacity_stops_on_quota_and_retries_5xx() {
     for (at, unavailable) in [
-        (IMAGEN_PATH, "MEDIA_002"),
+        (IMAGE_PATH, "MEDIA_002"),
         (VEO_PATH, "MEDIA_001"),
         (TTS_PATH, "MEDIA_003"),
     ] {
@@ -884,7 +983,7 @@ async fn every_media_service_retries_capacity_stops_on_quota_and_retries_5xx() {
 
 fn service_of(at: &str) -> Service {
     match at {
-        IMAGEN_PATH => Service::Imagen,
+        IMAGE_PATH => Service::Imagen,
         VEO_PATH => Service::Veo,
         _ => Service::Tts,
     }

@@ -155,7 +155,7 @@ async fn tokens_are_minted_with_a_signed_jwt_cached_and_sent_as_bearer() {
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/gemini-2.5-flash:generateContent"),
+        &format!("{MODELS}/gemini-3.8-flash:generateContent"),
         ok(generate_content(&storyboard_text())),
     )
     .await;
@@ -178,6 +178,16 @@ async fn tokens_are_minted_with_a_signed_jwt_cached_and_sent_as_bearer() {
     check_token_request(tokens[0], &token_uri(&server));
     let api: Vec<&Request> = received.iter().filter(|r| !is_token_request(r)).collect();
     assert_eq!(api.len(), 3);
+    // Narration: Cloud TTS with the Chirp 3: HD voice of narrator_male.
+    assert_eq!(api[2].url.path(), "/v1/text:synthesize");
+    assert_eq!(
+        body(api[2]),
+        json!({
+            "input": {"text": scene().narration},
+            "voice": {"languageCode": "en-US", "name": "en-US-Chirp3-HD-Charon"},
+            "audioConfig": {"audioEncoding": "LINEAR16", "sampleRateHertz": 24000}
+        })
+    );
     for r in api {
         assert_eq!(bearer(r), "Bearer ya29.c.first-token", "{}", r.url);
         assert!(r.headers.get("x-goog-api-key").is_none());
@@ -306,6 +316,15 @@ async fn rejected_credentials_are_final_and_call_nothing() {
     assert_eq!(received.len(), 1, "one token request, no API call");
 }
 
+/// A provider whose stills come from a configured Imagen model.
+fn imagen_provider(server: &MockServer) -> GoogleProvider {
+    let mut config = config(server);
+    config.image_model = IMAGEN_MODEL.into();
+    provider_with(server, config)
+}
+
+const IMAGEN_MODEL: &str = "imagen-4.0-generate-001";
+
 #[tokio::test]
 async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
     let server = MockServer::start().await;
@@ -319,19 +338,19 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/imagen-4.0-generate-001:predict"),
+        &format!("{MODELS}/{IMAGEN_MODEL}:predict"),
         ok(imagen_answer()),
     )
     .await;
-    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.0-fast-generate-001/operations/6d1c6a0e-5c8f-4a3b-9f7e-1c2d3e4f5a6b";
+    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/6d1c6a0e-5c8f-4a3b-9f7e-1c2d3e4f5a6b";
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/veo-3.0-fast-generate-001:predictLongRunning"),
+        &format!("{MODELS}/veo-3.1-fast-generate-001:predictLongRunning"),
         ok(json!({"name": op_name})),
     )
     .await;
-    let fetch = format!("{MODELS}/veo-3.0-fast-generate-001:fetchPredictOperation");
+    let fetch = format!("{MODELS}/veo-3.1-fast-generate-001:fetchPredictOperation");
     Mock::given(method("POST"))
         .and(path(fetch.as_str()))
         .respond_with(ok(json!({"name": op_name})))
@@ -350,7 +369,7 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
     )
     .await;
 
-    let provider = provider(&server);
+    let provider = imagen_provider(&server);
     let still = provider
         .still(&scene(), AspectRatio::Landscape)
         .await
@@ -371,7 +390,7 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
         .unwrap();
     assert_eq!(
         body(submit)["parameters"],
-        json!({"aspectRatio": "16:9", "durationSeconds": 8, "sampleCount": 1})
+        json!({"aspectRatio": "16:9", "durationSeconds": 8, "sampleCount": 1, "generateAudio": false})
     );
     assert!(
         received
@@ -386,18 +405,18 @@ async fn vertex_imagen_and_veo_with_fetch_predict_operation() {
 async fn vertex_veo_gcs_uri_is_downloaded_with_the_token() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/token", token_answer("ya29.c.gcs", 3599)).await;
-    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.0-fast-generate-001/operations/op-1";
+    let op_name = "projects/ytvc-test-project/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op-1";
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/veo-3.0-fast-generate-001:predictLongRunning"),
+        &format!("{MODELS}/veo-3.1-fast-generate-001:predictLongRunning"),
         ok(json!({"name": op_name})),
     )
     .await;
     mount(
         &server,
         "POST",
-        &format!("{MODELS}/veo-3.0-fast-generate-001:fetchPredictOperation"),
+        &format!("{MODELS}/veo-3.1-fast-generate-001:fetchPredictOperation"),
         ok(json!({"name": op_name, "done": true, "response": {"raiMediaFilteredCount": 0,
             "videos": [{"gcsUri": "gs://ytvc-clips/out/1234/sample_0.mp4", "mimeType": "video/mp4"}]}})),
     )
@@ -407,12 +426,19 @@ async fn vertex_veo_gcs_uri_is_downloaded_with_the_token() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(mp4_bytes()))
         .mount(&server)
         .await;
-    let clip = provider(&server)
+    let mut config = config(&server);
+    config.veo_generate_audio = true;
+    let clip = provider_with(&server, config)
         .clip(&scene(), AspectRatio::Landscape)
         .await
         .unwrap();
     assert_eq!(clip.bytes, mp4_bytes());
     let received = requests(&server).await;
+    let submit = received
+        .iter()
+        .find(|r| r.url.path().ends_with(":predictLongRunning"))
+        .unwrap();
+    assert_eq!(body(submit)["parameters"]["generateAudio"], true);
     let download = received.last().unwrap();
     assert_eq!(download.url.query(), Some("alt=media"));
     assert_eq!(bearer(download), "Bearer ya29.c.gcs");
@@ -422,7 +448,7 @@ async fn vertex_veo_gcs_uri_is_downloaded_with_the_token() {
 async fn vertex_capacity_429_is_retried_and_quota_is_not() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/token", token_answer("ya29.c.q", 3599)).await;
-    let llm = format!("{MODELS}/gemini-2.5-flash:generateContent");
+    let llm = format!("{MODELS}/gemini-3.8-flash:generateContent");
     Mock::given(method("POST"))
         .and(path(llm.as_str()))
         .respond_with(ResponseTemplate::new(429).set_body_json(capacity_exhausted()))
@@ -437,12 +463,12 @@ async fn vertex_capacity_429_is_retried_and_quota_is_not() {
         ok(generate_content(&storyboard_text())),
     )
     .await;
-    let provider = provider(&server);
+    let provider = imagen_provider(&server);
     provider.write_script(&spec()).await.unwrap();
     let api_calls = |rs: &[Request]| rs.iter().filter(|r| !is_token_request(r)).count();
     assert_eq!(api_calls(&requests(&server).await), 3);
 
-    let imagen = format!("{MODELS}/imagen-4.0-generate-001:predict");
+    let imagen = format!("{MODELS}/{IMAGEN_MODEL}:predict");
     mount(
         &server,
         "POST",
@@ -486,4 +512,100 @@ fn bad_keys_are_rejected_without_quoting_them() {
     };
     let error = GoogleProvider::vertex(GoogleConfig::default(), target, key, guards()).unwrap_err();
     assert!(error.to_string().contains("RSA"), "{error}");
+}
+
+#[tokio::test]
+async fn filtered_or_unusable_imagen_answers_are_video_001_and_final() {
+    let cases = [
+        (json!({}), "refused"),
+        (
+            json!({"predictions": [{"raiFilteredReason": "Your current safety filter threshold filtered out the generated image."}]}),
+            "refused",
+        ),
+        (
+            json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": "not base64!"}]}),
+            "bad",
+        ),
+        (
+            json!({"predictions": [{"mimeType": "image/webp", "bytesBase64Encoded": b64(b"RIFF....WEBPVP8 ")}]}),
+            "bad",
+        ),
+    ];
+    for (answer, kind) in cases {
+        let server = MockServer::start().await;
+        mount(&server, "POST", "/token", token_answer("ya29.c.img", 3599)).await;
+        let at = format!("{MODELS}/{IMAGEN_MODEL}:predict");
+        mount(&server, "POST", &at, ok(answer.clone())).await;
+        let error = imagen_provider(&server)
+            .still(&scene(), AspectRatio::Landscape)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code().as_str(), "VIDEO_001", "{answer}");
+        match kind {
+            "refused" => assert!(matches!(error, MediaError::Refused { .. }), "{answer}"),
+            _ => assert!(matches!(error, MediaError::BadResponse { .. }), "{answer}"),
+        }
+        let received = requests(&server).await;
+        assert_eq!(received.iter().filter(|r| r.url.path() == at).count(), 1);
+    }
+}
+
+#[test]
+fn the_veo_default_becomes_the_vertex_id_and_a_configured_model_stays() {
+    let key =
+        || ServiceAccountKey::from_json(&key_json("https://oauth2.googleapis.com/token")).unwrap();
+    let target = || VertexTarget {
+        project: "p".into(),
+        location: "us".into(),
+    };
+    let vertex =
+        GoogleProvider::vertex(GoogleConfig::default(), target(), key(), guards()).unwrap();
+    assert_eq!(vertex.config().veo_model, "veo-3.1-fast-generate-001");
+    let config = GoogleConfig {
+        veo_model: "veo-3.1-lite-generate-001".into(),
+        ..GoogleConfig::default()
+    };
+    let vertex = GoogleProvider::vertex(config, target(), key(), guards()).unwrap();
+    assert_eq!(vertex.config().veo_model, "veo-3.1-lite-generate-001");
+}
+
+#[tokio::test]
+async fn cloud_tts_voices_are_chirp3_hd_names_per_language_never_neutral() {
+    let server = MockServer::start().await;
+    mount(&server, "POST", "/token", token_answer("ya29.c.tts", 3599)).await;
+    mount(&server, "POST", "/v1/text:synthesize", ok(tts_answer())).await;
+    let provider = provider(&server);
+    let cases = [
+        (
+            Voice::Neutral,
+            "de",
+            json!({"languageCode": "de-DE", "name": "de-DE-Chirp3-HD-Schedar"}),
+        ),
+        (
+            Voice::NarratorFemale,
+            "zh",
+            json!({"languageCode": "cmn-CN", "name": "cmn-CN-Chirp3-HD-Kore"}),
+        ),
+        (
+            Voice::NarratorMale,
+            "pt-BR",
+            json!({"languageCode": "pt-BR", "name": "pt-BR-Chirp3-HD-Charon"}),
+        ),
+        // No Chirp 3: HD voices for the locale: the service picks one.
+        (
+            Voice::NarratorFemale,
+            "es-419",
+            json!({"languageCode": "es-419", "ssmlGender": "FEMALE"}),
+        ),
+        (Voice::Neutral, "es-419", json!({"languageCode": "es-419"})),
+    ];
+    for (voice, tag, expected) in cases {
+        let language = Language::parse(tag).unwrap();
+        let blob = provider.narrate(&scene(), voice, &language).await.unwrap();
+        assert_eq!(blob.bytes, wav_bytes());
+        let received = requests(&server).await;
+        let sent = body(received.last().unwrap());
+        assert_eq!(sent["voice"], expected, "{voice:?} {tag}");
+        assert!(!sent.to_string().contains("NEUTRAL"));
+    }
 }

@@ -22,19 +22,6 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-impl From<DbError> for RepoError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::NotFound => RepoError::NotFound,
-            DbError::Constraint(m) => RepoError::Duplicate(m),
-            DbError::Conflict(m) => RepoError::Conflict(m),
-            DbError::Unavailable(m) => RepoError::Unavailable(m),
-            DbError::PoolTimeout(m) => RepoError::Busy(m),
-            other => RepoError::Other(other.to_string()),
-        }
-    }
-}
-
 fn repo(e: diesel::result::Error) -> RepoError {
     RepoError::from(DbError::from(e))
 }

@@ -1,5 +1,7 @@
-//! The job queue of `ytvc-domain` ([`JobQueue`], [`BatchLeases`]) in the
-//! database, on SQLite and PostgreSQL.
+//! The job queue of `ytvc-domain` ([`JobQueue`]) in the database, on SQLite
+//! and PostgreSQL, and the in-transaction functions that write the `jobs`
+//! table for the video store (enqueue with the submission, start and finish
+//! a run with its video).
 //!
 //! # Claiming
 //!
@@ -21,149 +23,57 @@
 //!
 //! # Fencing
 //!
-//! Every claim increments `fencing_token`; every worker write (heartbeat,
-//! complete, fail, cancelled) is an `UPDATE … WHERE id = ? AND
-//! fencing_token = ? AND state = 'running'` and reports
-//! [`JobError::LeaseLost`] when it matched no row. A lease that expired but
-//! was not reaped yet can still be renewed or finished by its holder (no one
-//! else has the job); once the reaper moved the job on, the old token is
-//! dead for good.
+//! Every claim increments `fencing_token`; every worker write (the
+//! heartbeat, and the end of a run: [`finish_in`], [`fail_in`]) is an
+//! `UPDATE … WHERE id = ? AND fencing_token = ? AND state = 'running'` that
+//! is refused ([`JobError::LeaseLost`], or `false` / `None`) when it matched
+//! no row. A lease that expired but was not reaped yet can still be renewed
+//! or finished by its holder (no one else has the job); once the reaper
+//! moved the job on, the old token is dead for good.
 //!
 //! Timestamps are UTC `TIMESTAMP`, truncated to microseconds (PostgreSQL's
 //! precision), always computed in Rust from the caller's `now` (never the
 //! database clock), so a manual clock drives every rule.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use ytvc_domain::ids::VideoId;
+pub use ytvc_domain::jobs::LEASE_EXPIRED;
 use ytvc_domain::jobs::{
-    BatchLease, BatchLeases, CancelOutcome, ClaimedJob, FailOutcome, Heartbeat, JobCounts,
-    JobError, JobId, JobQueue, JobRecord, JobState, NewJob, ReapOutcome, RetryPolicy,
+    ClaimedJob, FailOutcome, Heartbeat, JobCounts, JobError, JobId, JobQueue, JobRecord, JobState,
+    NewJob, ReapOutcome,
 };
 use ytvc_domain::repo::RepoError;
+use ytvc_domain::videos::{Orphan, VideoStatus};
 
+use crate::schema::{jobs as j, videos};
 use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
 
-/// The diesel schema of the `jobs` table (migration `000005_jobs`) and of
-/// the lease columns of `batches` (migration `000004_videos`).
-pub mod schema {
-    diesel::table! {
-        /// The job queue: the columns the query builder touches (diesel's
-        /// default limit is 16 columns; `base_priority`, `heartbeat_at`,
-        /// `created_at` and `started_at` are written and read with raw SQL).
-        jobs (id) {
-            /// Job id (hyphenated UUID).
-            id -> Text,
-            /// The video (`videos.id`); unique.
-            video_id -> Text,
-            /// `available`, `running`, `completed`, `failed`, `cancelled`.
-            state -> Text,
-            /// Current priority (1 first).
-            priority -> Integer,
-            /// Earliest next claim.
-            run_at -> Timestamp,
-            /// The ageing clock.
-            aged_at -> Timestamp,
-            /// Claims so far.
-            attempts -> Integer,
-            /// Claims allowed.
-            max_attempts -> Integer,
-            /// Grows on every claim.
-            fencing_token -> BigInt,
-            /// Worker holding the lease.
-            lease_owner -> Nullable<Text>,
-            /// End of the lease.
-            lease_until -> Nullable<Timestamp>,
-            /// A cancel arrived while running.
-            cancel_requested -> Bool,
-            /// Error code of the latest failure.
-            last_error -> Nullable<Text>,
-            /// Last change.
-            updated_at -> Timestamp,
-            /// Terminal state reached.
-            finished_at -> Nullable<Timestamp>,
-        }
-    }
+const AVAILABLE: &str = JobState::Available.as_str();
+const RUNNING: &str = JobState::Running.as_str();
+const FAILED: &str = JobState::Failed.as_str();
+const CANCELLED: &str = JobState::Cancelled.as_str();
 
-    diesel::table! {
-        /// The dispatch-lease columns of `batches`.
-        batches (id) {
-            /// Batch id.
-            id -> Text,
-            /// Instance holding the dispatch lease.
-            lease_owner -> Nullable<Text>,
-            /// End of the lease.
-            lease_until -> Nullable<Timestamp>,
-            /// Grows on every acquisition.
-            fencing_token -> BigInt,
-            /// Last change.
-            updated_at -> Timestamp,
-        }
-    }
-}
-
-use schema::{batches as b, jobs as j};
-
-/// `last_error` of a job the reaper failed or cancelled.
-pub const LEASE_EXPIRED: &str = "lease_expired";
-
-const AVAILABLE: &str = "available";
-const RUNNING: &str = "running";
-const COMPLETED: &str = "completed";
-const FAILED: &str = "failed";
-const CANCELLED: &str = "cancelled";
-
-/// A uniform sample in `[0, 1)` for the backoff jitter.
-pub type JitterSource = Arc<dyn Fn() -> f64 + Send + Sync>;
-
-/// The SQL [`JobQueue`] (and [`BatchLeases`]) over a [`Database`] pool.
+/// The SQL [`JobQueue`] over a [`Database`] pool.
 ///
 /// Each method checks a connection out of the pool and runs one short
-/// statement or transaction. To enqueue inside a transaction of your own
-/// (with the video row and the quota reservation), use [`enqueue_in`].
-#[derive(Clone)]
+/// statement or transaction. Jobs are enqueued inside the submission's
+/// transaction ([`enqueue_in`]); a run is started and finished with its
+/// video by the video store ([`SqlVideos`](crate::SqlVideos), through
+/// [`holds_in`], [`finish_in`] and [`fail_in`]).
+#[derive(Clone, Debug)]
 pub struct SqlJobQueue {
     db: Database,
-    policy: RetryPolicy,
-    jitter: JitterSource,
-}
-
-impl std::fmt::Debug for SqlJobQueue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlJobQueue")
-            .field("db", &self.db)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
-    }
 }
 
 impl SqlJobQueue {
-    /// A queue over `db` (migrated) retrying by `policy`, with random jitter.
+    /// A queue over `db` (migrated).
     #[must_use]
-    pub fn new(db: Database, policy: RetryPolicy) -> Self {
-        Self {
-            db,
-            policy,
-            jitter: Arc::new(random_unit),
-        }
-    }
-
-    /// Replaces the jitter source (e.g. `Arc::new(|| 1.0)` in tests, for
-    /// the full, deterministic backoff).
-    #[must_use]
-    pub fn with_jitter(mut self, jitter: JitterSource) -> Self {
-        self.jitter = jitter;
-        self
-    }
-
-    /// The retry policy.
-    #[must_use]
-    pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
+    pub fn new(db: Database) -> Self {
+        Self { db }
     }
 
     /// The database it uses.
@@ -197,39 +107,35 @@ impl SqlJobQueue {
 /// does not age before it may run.
 ///
 /// # Errors
-/// [`DbError::Constraint`] when the video already has a job, the id is
-/// taken or the video does not exist; other database errors. On PostgreSQL
-/// a failed statement aborts the caller's transaction: roll back.
+/// [`DbError::Duplicate`] when the video already has a job or the id is
+/// taken; [`DbError::Constraint`] when the video does not exist; other
+/// database errors. On PostgreSQL a failed statement aborts the caller's
+/// transaction: roll back.
 pub fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<JobId, DbError> {
     let at = naive(job.run_at);
-    let id = job.id.to_string();
     let priority = i32::from(job.priority.max(1));
     let max_attempts = i32::try_from(job.max_attempts.max(1)).unwrap_or(i32::MAX);
-    match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(INSERT)
-            .bind::<Text, _>(&id)
-            .bind::<Text, _>(&job.video_id)
-            .bind::<Integer, _>(priority)
-            .bind::<Timestamp, _>(at)
-            .bind::<Integer, _>(max_attempts)
-            .execute(pg)?,
-        AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(INSERT))
-            .bind::<Text, _>(&id)
-            .bind::<Text, _>(&job.video_id)
-            .bind::<Integer, _>(priority)
-            .bind::<Timestamp, _>(at)
-            .bind::<Integer, _>(max_attempts)
-            .execute(lite)?,
-    };
+    diesel::insert_into(j::table)
+        .values((
+            j::id.eq(job.id.to_string()),
+            j::video_id.eq(job.video_id.to_string()),
+            j::state.eq(AVAILABLE),
+            j::priority.eq(priority),
+            j::base_priority.eq(priority),
+            j::run_at.eq(at),
+            j::aged_at.eq(at),
+            j::attempts.eq(0),
+            j::max_attempts.eq(max_attempts),
+            j::fencing_token.eq(0_i64),
+            j::cancel_requested.eq(false),
+            j::created_at.eq(at),
+            j::updated_at.eq(at),
+        ))
+        .execute(conn)?;
     Ok(job.id)
 }
 
 impl JobQueue for SqlJobQueue {
-    fn enqueue(&self, job: &NewJob) -> Result<JobId, JobError> {
-        let mut conn = self.conn()?;
-        write(&mut conn, |conn| enqueue_in(conn, job)).map_err(job_err)
-    }
-
     fn claim(
         &self,
         worker: &str,
@@ -281,106 +187,24 @@ impl JobQueue for SqlJobQueue {
         let until = naive(now + lease);
         let now = naive(now);
         let id = job.to_string();
-        let rows: Vec<HeartbeatRow> = write(&mut conn, |conn| {
-            Ok(match conn {
-                AnyConnection::Postgresql(pg) => diesel::sql_query(HEARTBEAT)
-                    .bind::<Timestamp, _>(until)
-                    .bind::<Timestamp, _>(now)
-                    .bind::<Text, _>(&id)
-                    .bind::<BigInt, _>(token)
-                    .load(pg)?,
-                AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(HEARTBEAT))
-                    .bind::<Timestamp, _>(until)
-                    .bind::<Timestamp, _>(now)
-                    .bind::<Text, _>(&id)
-                    .bind::<BigInt, _>(token)
-                    .load(lite)?,
-            })
+        let rows: Vec<bool> = write(&mut conn, |conn| {
+            Ok(diesel::update(j::table.filter(held(&id, token)))
+                .set((
+                    j::lease_until.eq(until),
+                    j::heartbeat_at.eq(now),
+                    j::updated_at.eq(now),
+                ))
+                .returning(j::cancel_requested)
+                .get_results(conn)?)
         })
         .map_err(job_err)?;
         match rows.first() {
-            Some(row) => Ok(Heartbeat {
+            Some(&cancel_requested) => Ok(Heartbeat {
                 lease_until: until.and_utc(),
-                cancel_requested: row.cancel_requested,
+                cancel_requested,
             }),
             None => Err(lost_or_missing(&mut conn, &id)),
         }
-    }
-
-    fn complete(&self, job: JobId, token: i64, now: DateTime<Utc>) -> Result<(), JobError> {
-        self.finish(job, token, COMPLETED, None, now)
-    }
-
-    fn fail(
-        &self,
-        job: JobId,
-        token: i64,
-        error_code: &str,
-        retryable: bool,
-        now: DateTime<Utc>,
-    ) -> Result<FailOutcome, JobError> {
-        let mut conn = self.conn()?;
-        let id = job.to_string();
-        let jitter = (self.jitter)();
-        let policy = self.policy;
-        let outcome = write(&mut conn, |conn| {
-            fail_in(
-                conn, &id, token, error_code, retryable, &policy, jitter, now,
-            )
-        })
-        .map_err(job_err)?;
-        outcome.ok_or_else(|| lost_or_missing(&mut conn, &id))
-    }
-
-    fn cancelled(&self, job: JobId, token: i64, now: DateTime<Utc>) -> Result<(), JobError> {
-        self.finish(job, token, CANCELLED, None, now)
-    }
-
-    fn cancel(&self, job: JobId, now: DateTime<Utc>) -> Result<CancelOutcome, JobError> {
-        let mut conn = self.conn()?;
-        let id = job.to_string();
-        let at = naive(now);
-        // A concurrent fail() may move the job from running back to
-        // available between the two updates (PostgreSQL); try again then.
-        for _ in 0..5 {
-            let outcome = write(&mut conn, |conn| {
-                let queued =
-                    diesel::update(j::table.filter(j::id.eq(&id).and(j::state.eq(AVAILABLE))))
-                        .set((
-                            j::state.eq(CANCELLED),
-                            j::finished_at.eq(at),
-                            j::updated_at.eq(at),
-                        ))
-                        .execute(conn)?;
-                if queued == 1 {
-                    return Ok(Some(CancelOutcome::Cancelled));
-                }
-                let running =
-                    diesel::update(j::table.filter(j::id.eq(&id).and(j::state.eq(RUNNING))))
-                        .set((j::cancel_requested.eq(true), j::updated_at.eq(at)))
-                        .execute(conn)?;
-                if running == 1 {
-                    return Ok(Some(CancelOutcome::Requested));
-                }
-                let state: Option<String> =
-                    j::table.find(&id).select(j::state).first(conn).optional()?;
-                match state.as_deref().map(JobState::parse) {
-                    None => Err(DbError::NotFound),
-                    Some(Some(s)) if s.is_terminal() => Ok(Some(CancelOutcome::AlreadyFinished(s))),
-                    Some(Some(_)) => Ok(None),
-                    Some(None) => Err(DbError::Query(format!("job {id}: unknown state {state:?}"))),
-                }
-            });
-            match outcome {
-                Ok(Some(outcome)) => return Ok(outcome),
-                Ok(None) => {}
-                Err(DbError::NotFound) => return Err(JobError::NotFound),
-                Err(e) => return Err(job_err(e)),
-            }
-        }
-        Err(JobError::Repo(RepoError::Conflict(format!(
-            "job {id} kept changing state during cancel"
-        ))))
     }
 
     fn reap_expired(&self, now: DateTime<Utc>) -> Result<ReapOutcome, JobError> {
@@ -479,184 +303,49 @@ impl JobQueue for SqlJobQueue {
         }
         Ok(counts)
     }
-
-    fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
-        let mut conn = self.conn()?;
-        select_record(&mut conn, "id", &job.to_string())
-    }
-
-    fn find_by_video(&self, video_id: &str) -> Result<Option<JobRecord>, JobError> {
-        let mut conn = self.conn()?;
-        select_record(&mut conn, "video_id", video_id)
-    }
-}
-
-/// The job whose `column` (`id` or `video_id`, both unique) is `value`.
-fn select_record(
-    conn: &mut AnyConnection,
-    column: &str,
-    value: &str,
-) -> Result<Option<JobRecord>, JobError> {
-    let sql = format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE {column} = $1");
-    let rows: Vec<JobRow> = match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(sql)
-            .bind::<Text, _>(value)
-            .load(pg)
-            .map_err(db_err)?,
-        AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(&sql))
-            .bind::<Text, _>(value)
-            .load(lite)
-            .map_err(db_err)?,
-    };
-    rows.into_iter().next().map(JobRow::into_record).transpose()
 }
 
 impl SqlJobQueue {
-    /// A guarded move from `running` to a terminal state.
-    fn finish(
+    /// One job, if it exists: a read-only inspection helper (tests,
+    /// diagnostics); the worker never needs it.
+    ///
+    /// # Errors
+    /// Store failures as [`JobError::Repo`].
+    pub fn get(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
+        self.record(j::table.filter(j::id.eq(job.to_string())).into_boxed())
+    }
+
+    /// The job of a video, if it has one: a read-only inspection helper
+    /// (tests, diagnostics).
+    ///
+    /// # Errors
+    /// Store failures as [`JobError::Repo`].
+    pub fn find_by_video(&self, video: VideoId) -> Result<Option<JobRecord>, JobError> {
+        self.record(
+            j::table
+                .filter(j::video_id.eq(video.to_string()))
+                .into_boxed(),
+        )
+    }
+
+    /// The first job `query` finds.
+    fn record(
         &self,
-        job: JobId,
-        token: i64,
-        state: &str,
-        error_code: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), JobError> {
+        query: j::BoxedQuery<'static, <AnyConnection as Connection>::Backend>,
+    ) -> Result<Option<JobRecord>, JobError> {
         let mut conn = self.conn()?;
-        let id = job.to_string();
-        let changed = write(&mut conn, |conn| {
-            finish_in(conn, &id, token, state, error_code, now)
-        })
-        .map_err(job_err)?;
-        if changed {
-            Ok(())
-        } else {
-            Err(lost_or_missing(&mut conn, &id))
-        }
+        query
+            .select(JobRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .map_err(db_err)?
+            .map(JobRow::into_record)
+            .transpose()
     }
-}
-
-impl BatchLeases for SqlJobQueue {
-    fn acquire_batch_lease(
-        &self,
-        batch_id: &str,
-        owner: &str,
-        ttl: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> Result<Option<BatchLease>, JobError> {
-        let mut conn = self.conn()?;
-        let until = naive(now + ttl);
-        let at = naive(now);
-        let rows: Vec<TokenRow> = write(&mut conn, |conn| {
-            Ok(match conn {
-                AnyConnection::Postgresql(pg) => diesel::sql_query(ACQUIRE_BATCH)
-                    .bind::<Text, _>(owner)
-                    .bind::<Timestamp, _>(until)
-                    .bind::<Timestamp, _>(at)
-                    .bind::<Text, _>(batch_id)
-                    .load(pg)?,
-                AnyConnection::Sqlite(lite) => diesel::sql_query(sqlite_sql(ACQUIRE_BATCH))
-                    .bind::<Text, _>(owner)
-                    .bind::<Timestamp, _>(until)
-                    .bind::<Timestamp, _>(at)
-                    .bind::<Text, _>(batch_id)
-                    .load(lite)?,
-            })
-        })
-        .map_err(job_err)?;
-        if let Some(row) = rows.first() {
-            return Ok(Some(BatchLease {
-                fencing_token: row.fencing_token,
-                lease_until: until.and_utc(),
-            }));
-        }
-        if batch_exists(&mut conn, batch_id)? {
-            Ok(None)
-        } else {
-            Err(JobError::NotFound)
-        }
-    }
-
-    fn renew_batch_lease(
-        &self,
-        batch_id: &str,
-        token: i64,
-        ttl: TimeDelta,
-        now: DateTime<Utc>,
-    ) -> Result<BatchLease, JobError> {
-        let mut conn = self.conn()?;
-        let until = naive(now + ttl);
-        let at = naive(now);
-        let changed = write(&mut conn, |conn| {
-            Ok(diesel::update(b::table.filter(batch_held(batch_id, token)))
-                .set((b::lease_until.eq(until), b::updated_at.eq(at)))
-                .execute(conn)?)
-        })
-        .map_err(job_err)?;
-        if changed == 1 {
-            Ok(BatchLease {
-                fencing_token: token,
-                lease_until: until.and_utc(),
-            })
-        } else if batch_exists(&mut conn, batch_id)? {
-            Err(JobError::LeaseLost)
-        } else {
-            Err(JobError::NotFound)
-        }
-    }
-
-    fn release_batch_lease(&self, batch_id: &str, token: i64) -> Result<(), JobError> {
-        let mut conn = self.conn()?;
-        let changed = write(&mut conn, |conn| {
-            Ok(diesel::update(b::table.filter(batch_held(batch_id, token)))
-                .set((
-                    b::lease_owner.eq(None::<String>),
-                    b::lease_until.eq(None::<NaiveDateTime>),
-                ))
-                .execute(conn)?)
-        })
-        .map_err(job_err)?;
-        if changed == 1 {
-            Ok(())
-        } else if batch_exists(&mut conn, batch_id)? {
-            Err(JobError::LeaseLost)
-        } else {
-            Err(JobError::NotFound)
-        }
-    }
-}
-
-/// Whether the batch dispatch lease of `batch_id` is still held under
-/// `token`, checked on the caller's connection — e.g. first thing in a
-/// transaction that writes about the batch (on PostgreSQL with the row
-/// locked `FOR UPDATE` until the caller's commit, so the lease cannot be
-/// taken over before the writes land; on SQLite the caller's `BEGIN
-/// IMMEDIATE` excludes other writers). A lease that expired but was not
-/// taken over yet still counts as held (no one else has it).
-///
-/// # Errors
-/// Database errors.
-pub fn batch_lease_held_in(
-    conn: &mut AnyConnection,
-    batch_id: &str,
-    token: i64,
-) -> Result<bool, DbError> {
-    let query = b::table.filter(batch_held(batch_id, token)).select(b::id);
-    let found = match conn {
-        AnyConnection::Postgresql(pg) => query.for_update().first::<String>(pg).optional()?,
-        AnyConnection::Sqlite(lite) => query.first::<String>(lite).optional()?,
-    };
-    Ok(found.is_some())
 }
 
 // ---------------------------------------------------------------------------
 // SQL and rows.
-
-/// `$1` id, `$2` video, `$3` priority, `$4` run_at (also enqueue time),
-/// `$5` max attempts.
-const INSERT: &str = "\
-INSERT INTO jobs (id, video_id, state, priority, base_priority, run_at, aged_at, \
-    attempts, max_attempts, fencing_token, cancel_requested, created_at, updated_at) \
-VALUES ($1, $2, 'available', $3, $3, $4, $4, 0, $5, 0, FALSE, $4, $4)";
 
 /// The claim on PostgreSQL: `$1` worker, `$2` lease end, `$3` now, `$4` limit.
 ///
@@ -688,41 +377,24 @@ WHERE state = 'available' AND id IN ( \
     ORDER BY priority, run_at, id LIMIT $4) \
 RETURNING id, video_id, priority, run_at, attempts, max_attempts, fencing_token, lease_until";
 
-/// `$1` lease end, `$2` now, `$3` job, `$4` token.
-const HEARTBEAT: &str = "\
-UPDATE jobs SET lease_until = $1, heartbeat_at = $2, updated_at = $2 \
-WHERE id = $3 AND fencing_token = $4 AND state = 'running' \
-RETURNING cancel_requested";
-
-/// `$1` owner, `$2` lease end, `$3` now, `$4` batch.
-const ACQUIRE_BATCH: &str = "\
-UPDATE batches SET lease_owner = $1, lease_until = $2, \
-    fencing_token = fencing_token + 1, updated_at = $3 \
-WHERE id = $4 AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < $3) \
-RETURNING fencing_token";
-
 /// SQLite spells numbered parameters `?N` (PostgreSQL `$N`); the statements
 /// contain no other `$`.
 fn sqlite_sql(pg: &str) -> String {
     pg.replace('$', "?")
 }
 
+/// The `RETURNING` row of a claim (column types from the schema).
 #[derive(QueryableByName)]
+#[diesel(table_name = j)]
 struct ClaimRow {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     video_id: String,
-    #[diesel(sql_type = Integer)]
     priority: i32,
-    #[diesel(sql_type = Timestamp)]
     run_at: NaiveDateTime,
-    #[diesel(sql_type = Integer)]
     attempts: i32,
-    #[diesel(sql_type = Integer)]
     max_attempts: i32,
-    #[diesel(sql_type = BigInt)]
     fencing_token: i64,
+    // Set by the claim (the column is nullable).
     #[diesel(sql_type = Timestamp)]
     lease_until: NaiveDateTime,
 }
@@ -731,7 +403,7 @@ impl ClaimRow {
     fn into_claimed(self) -> Result<ClaimedJob, JobError> {
         Ok(ClaimedJob {
             id: parse_id(&self.id)?,
-            video_id: self.video_id,
+            video_id: parse_video(&self.video_id)?,
             priority: priority_of(self.priority)?,
             attempts: count_of(self.attempts, "attempts")?,
             max_attempts: count_of(self.max_attempts, "max_attempts")?,
@@ -741,55 +413,25 @@ impl ClaimRow {
     }
 }
 
-#[derive(QueryableByName)]
-struct HeartbeatRow {
-    #[diesel(sql_type = Bool)]
-    cancel_requested: bool,
-}
-
-#[derive(QueryableByName)]
-struct TokenRow {
-    #[diesel(sql_type = BigInt)]
-    fencing_token: i64,
-}
-
-const RECORD_COLUMNS: &str = "id, video_id, state, priority, base_priority, run_at, \
-    aged_at, attempts, max_attempts, fencing_token, lease_owner, lease_until, \
-    cancel_requested, last_error, created_at, finished_at";
-
-#[derive(QueryableByName)]
+/// A whole job, as [`JobRecord`] shows it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = j)]
 struct JobRow {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     video_id: String,
-    #[diesel(sql_type = Text)]
     state: String,
-    #[diesel(sql_type = Integer)]
     priority: i32,
-    #[diesel(sql_type = Integer)]
     base_priority: i32,
-    #[diesel(sql_type = Timestamp)]
     run_at: NaiveDateTime,
-    #[diesel(sql_type = Timestamp)]
     aged_at: NaiveDateTime,
-    #[diesel(sql_type = Integer)]
     attempts: i32,
-    #[diesel(sql_type = Integer)]
     max_attempts: i32,
-    #[diesel(sql_type = BigInt)]
     fencing_token: i64,
-    #[diesel(sql_type = Nullable<Text>)]
     lease_owner: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamp>)]
     lease_until: Option<NaiveDateTime>,
-    #[diesel(sql_type = Bool)]
     cancel_requested: bool,
-    #[diesel(sql_type = Nullable<Text>)]
     last_error: Option<String>,
-    #[diesel(sql_type = Timestamp)]
     created_at: NaiveDateTime,
-    #[diesel(sql_type = Nullable<Timestamp>)]
     finished_at: Option<NaiveDateTime>,
 }
 
@@ -797,7 +439,7 @@ impl JobRow {
     fn into_record(self) -> Result<JobRecord, JobError> {
         Ok(JobRecord {
             id: parse_id(&self.id)?,
-            video_id: self.video_id,
+            video_id: parse_video(&self.video_id)?,
             state: JobState::parse(&self.state)
                 .ok_or_else(|| corrupt(format!("unknown job state {:?}", self.state)))?,
             priority: priority_of(self.priority)?,
@@ -835,60 +477,43 @@ fn held(
         .and(j::state.eq(RUNNING))
 }
 
-#[allow(clippy::type_complexity)]
-fn batch_held(
-    id: &str,
-    token: i64,
-) -> diesel::dsl::And<
-    diesel::dsl::And<diesel::dsl::Eq<b::id, &str>, diesel::dsl::Eq<b::fencing_token, i64>>,
-    diesel::dsl::IsNotNull<b::lease_owner>,
-> {
-    b::id
-        .eq(id)
-        .and(b::fencing_token.eq(token))
-        .and(b::lease_owner.is_not_null())
-}
-
-/// [`JobQueue::fail`] inside the caller's transaction: `None` when the
-/// lease is lost (the guarded write matched nothing).
+/// Records a failed attempt of a held job inside the caller's transaction,
+/// as the caller decided it: back to `available` at `retry_at` (claimable
+/// from then), or `failed` when `retry_at` is `None` — except that a job
+/// whose cancel was requested while it ran ends `cancelled` either way (the
+/// owner's cancel wins). `last_error` is `error_code` in every case. `None`
+/// when the lease is lost (the guarded write matched nothing).
 ///
 /// # Errors
 /// Database errors.
-#[allow(clippy::too_many_arguments)]
 pub fn fail_in(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     token: i64,
     error_code: &str,
-    retryable: bool,
-    policy: &RetryPolicy,
-    jitter: f64,
+    retry_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Option<FailOutcome>, DbError> {
     let at = naive(now);
-    let id = id.to_owned();
+    let id = id.to_string();
     // Read under the token; the guarded UPDATE below re-checks it,
-    // so a takeover in between (PostgreSQL, no transaction) only
-    // makes the UPDATE match nothing.
-    let Some((attempts, max_attempts, cancel)) = j::table
+    // so a takeover in between (PostgreSQL, no lock) only makes the
+    // UPDATE match nothing.
+    let Some(cancel) = j::table
         .filter(held(&id, token))
-        .select((j::attempts, j::max_attempts, j::cancel_requested))
-        .first::<(i32, i32, bool)>(conn)
+        .select(j::cancel_requested)
+        .first::<bool>(conn)
         .optional()?
     else {
         return Ok(None);
     };
-    let attempts = u32::try_from(attempts).unwrap_or(0);
-    let max_attempts = u32::try_from(max_attempts).unwrap_or(1);
     let target = j::table.filter(held(&id, token));
-    let outcome = if cancel {
-        FailOutcome::Cancelled
-    } else if RetryPolicy::should_retry(attempts, max_attempts, retryable) {
-        FailOutcome::Retry {
-            run_at: naive(now + policy.backoff(attempts, jitter)).and_utc(),
-        }
-    } else {
-        FailOutcome::Failed
+    let outcome = match retry_at {
+        _ if cancel => FailOutcome::Cancelled,
+        Some(run_at) => FailOutcome::Retry {
+            run_at: naive(run_at).and_utc(),
+        },
+        None => FailOutcome::Failed,
     };
     let changed = match outcome {
         FailOutcome::Retry { run_at } => diesel::update(target)
@@ -915,26 +540,28 @@ pub fn fail_in(
     Ok((changed == 1).then_some(outcome))
 }
 
-/// Ends a held job in `state` inside the caller's transaction; `false` when
-/// the lease is lost (the guarded write matched nothing).
+/// Ends a held job `completed` or `cancelled` inside the caller's
+/// transaction; `false` when the lease is lost (the guarded write matched
+/// nothing).
 ///
 /// # Errors
 /// Database errors.
 pub fn finish_in(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     token: i64,
-    state: &str,
-    error_code: Option<&str>,
+    state: JobState,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
+    debug_assert!(state.is_terminal(), "finish_in({state:?})");
     let at = naive(now);
-    Ok(diesel::update(j::table.filter(held(id, token)))
+    let id = id.to_string();
+    Ok(diesel::update(j::table.filter(held(&id, token)))
         .set((
-            j::state.eq(state),
+            j::state.eq(state.as_str()),
             j::lease_owner.eq(None::<String>),
             j::lease_until.eq(None::<NaiveDateTime>),
-            j::last_error.eq(error_code),
+            j::last_error.eq(None::<String>),
             j::finished_at.eq(at),
             j::updated_at.eq(at),
         ))
@@ -946,12 +573,93 @@ pub fn finish_in(
 ///
 /// # Errors
 /// Database errors.
-pub fn holds_in(conn: &mut AnyConnection, id: &str, token: i64) -> Result<bool, DbError> {
+pub fn holds_in(conn: &mut AnyConnection, id: JobId, token: i64) -> Result<bool, DbError> {
     Ok(j::table
-        .filter(held(id, token))
+        .filter(held(&id.to_string(), token))
         .count()
         .get_result::<i64>(conn)?
         == 1)
+}
+
+/// Cancels the job of `video` if it is still waiting (`available`: no
+/// worker claimed it), inside the caller's transaction — the owner
+/// cancelling a queued video. `false` when there was no waiting job (a
+/// worker claimed it meanwhile: ask it to stop with [`request_cancel_in`]).
+///
+/// # Errors
+/// Database errors.
+pub fn cancel_waiting_in(
+    conn: &mut AnyConnection,
+    video: VideoId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let at = naive(now);
+    let waiting = j::video_id
+        .eq(video.to_string())
+        .and(j::state.eq(AVAILABLE));
+    Ok(diesel::update(j::table.filter(waiting))
+        .set((
+            j::state.eq(CANCELLED),
+            j::updated_at.eq(at),
+            j::finished_at.eq(Some(at)),
+        ))
+        .execute(conn)?
+        == 1)
+}
+
+/// Sets `cancel_requested` on the job of `video` if it is `running`,
+/// inside the caller's transaction: its worker sees the flag at its next
+/// heartbeat, and a failed attempt of it ends cancelled ([`fail_in`], the
+/// reaper). `false` when it was not running.
+///
+/// # Errors
+/// Database errors.
+pub fn request_cancel_in(
+    conn: &mut AnyConnection,
+    video: VideoId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let running = j::video_id.eq(video.to_string()).and(j::state.eq(RUNNING));
+    Ok(diesel::update(j::table.filter(running))
+        .set((j::cancel_requested.eq(true), j::updated_at.eq(naive(now))))
+        .execute(conn)?
+        == 1)
+}
+
+/// Up to `limit` open videos (queued or processing) whose job ended
+/// `failed` or `cancelled` without them — the reaper's doing — with the
+/// job's state and last error.
+///
+/// # Errors
+/// Database errors; [`DbError::Query`] for a row that cannot be read.
+pub fn orphans_in(conn: &mut AnyConnection, limit: u32) -> Result<Vec<Orphan>, DbError> {
+    const OPEN: [&str; 2] = [
+        VideoStatus::Queued.as_str(),
+        VideoStatus::Processing.as_str(),
+    ];
+    let open = videos::table
+        .filter(videos::status.eq_any(OPEN))
+        .select(videos::id);
+    let ended: Vec<(String, String, Option<String>)> = j::table
+        .filter(j::state.eq_any([FAILED, CANCELLED]))
+        .filter(j::video_id.eq_any(open))
+        .select((j::video_id, j::state, j::last_error))
+        .limit(i64::from(limit))
+        .load(conn)?;
+    let corrupt = |what: String| DbError::Query(format!("corrupt job row: {what}"));
+    ended
+        .into_iter()
+        .map(|(video, state, last_error)| {
+            Ok(Orphan {
+                video: video
+                    .parse()
+                    .map_err(|_| corrupt(format!("video id {video:?}")))?,
+                job_state: JobState::parse(&state)
+                    .ok_or_else(|| corrupt(format!("state {state:?}")))?,
+                last_error,
+            })
+        })
+        .collect()
 }
 
 /// Runs a write: under `BEGIN IMMEDIATE` on SQLite (a deferred write could
@@ -983,16 +691,6 @@ fn lost_or_missing(conn: &mut AnyConnection, id: &str) -> JobError {
     }
 }
 
-fn batch_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, JobError> {
-    Ok(b::table
-        .find(id)
-        .select(b::id)
-        .first::<String>(conn)
-        .optional()
-        .map_err(db_err)?
-        .is_some())
-}
-
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.trunc_subsecs(6).naive_utc()
 }
@@ -1017,21 +715,17 @@ fn parse_id(raw: &str) -> Result<JobId, JobError> {
         .map_err(|_| corrupt(format!("job id {raw:?} is not a UUID")))
 }
 
+fn parse_video(raw: &str) -> Result<VideoId, JobError> {
+    raw.parse()
+        .map_err(|_| corrupt(format!("video id {raw:?} is not a UUID")))
+}
+
 fn priority_of(raw: i32) -> Result<u8, JobError> {
     u8::try_from(raw).map_err(|_| corrupt(format!("priority {raw}")))
 }
 
 fn count_of(raw: i32, what: &str) -> Result<u32, JobError> {
     u32::try_from(raw).map_err(|_| corrupt(format!("{what} {raw}")))
-}
-
-/// A uniform sample in `[0, 1)` from 53 random bits of a v4 UUID (its low
-/// 62 bits are all random; version and variant bits sit above them).
-pub(crate) fn random_unit() -> f64 {
-    let bits = uuid::Uuid::new_v4().as_u128() & ((1_u128 << 53) - 1);
-    #[allow(clippy::cast_precision_loss)]
-    let sample = bits as f64 / (1_u64 << 53) as f64;
-    sample
 }
 
 #[cfg(test)]
@@ -1046,13 +740,5 @@ mod tests {
         );
         assert!(!CLAIM_SQLITE.contains("FOR UPDATE"));
         assert!(CLAIM_PG.contains("FOR UPDATE SKIP LOCKED"));
-    }
-
-    #[test]
-    fn jitter_is_a_unit_sample() {
-        for _ in 0..1000 {
-            let x = random_unit();
-            assert!((0.0..1.0).contains(&x), "{x}");
-        }
     }
 }

@@ -7,7 +7,7 @@ pub mod jobs;
 mod migrations;
 mod pool;
 pub mod quota_store;
-mod schema;
+pub mod schema;
 pub mod testing;
 pub mod tx;
 pub mod videos;

@@ -35,53 +35,9 @@ use ytvc_quota::{
     ReserveRequest, Settle, SettleOutcome, StoreError, Usage, UserKey, decide_settlement,
 };
 
+use crate::schema::{quota_reservations as r, quota_usage as u};
 use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
-
-/// The diesel schema of the two quota tables (migration `000002_quota`).
-pub mod schema {
-    diesel::table! {
-        /// Committed and reserved units per user and billing cycle.
-        quota_usage (user_key, cycle_start) {
-            /// The quota crate's opaque user key.
-            user_key -> Text,
-            /// Start of the billing cycle (UTC).
-            cycle_start -> Timestamp,
-            /// Units of committed reservations.
-            committed -> BigInt,
-            /// Units of pending reservations.
-            reserved -> BigInt,
-        }
-    }
-
-    diesel::table! {
-        /// The reservation ledger.
-        quota_reservations (id) {
-            /// Reservation id (hyphenated UUID).
-            id -> Text,
-            /// The quota crate's opaque user key.
-            user_key -> Text,
-            /// Units reserved (at least 1).
-            units -> BigInt,
-            /// Start of the cycle the reservation belongs to (UTC).
-            cycle_start -> Timestamp,
-            /// End of that cycle (UTC).
-            reset_at -> Timestamp,
-            /// When it was made (UTC).
-            created_at -> Timestamp,
-            /// `pending`, `committed` or `released`.
-            state -> Text,
-            /// When it was committed or released (UTC).
-            settled_at -> Nullable<Timestamp>,
-            /// `released` or `expired` when `state = 'released'`.
-            release_reason -> Nullable<Text>,
-        }
-    }
-
-    diesel::allow_tables_to_appear_in_same_query!(quota_usage, quota_reservations);
-}
-
-use schema::{quota_reservations as r, quota_usage as u};
 
 /// Stands for "no cut-off" in SQL: earlier than any stored instant, and
 /// within PostgreSQL's timestamp range.
@@ -111,7 +67,7 @@ const REASON_EXPIRED: &str = "expired";
 /// PostgreSQL, through [`AnyConnection`]).
 ///
 /// Each trait method checks a connection out of the pool and runs one
-/// transaction ([`write_transaction`](crate::tx::write_transaction)); to reserve inside a transaction of
+/// transaction ([`write_transaction`]); to reserve inside a transaction of
 /// your own (e.g. with the rows of the video and its job), use
 /// [`reserve_in`] and [`settle_in`].
 ///

@@ -35,7 +35,7 @@ use crate::{AnyConnection, DbError};
 ///
 /// The error of `f`, or of `BEGIN`/`COMMIT`/`ROLLBACK` (converted with
 /// `E: From<diesel::result::Error>`). A `QuotaError` closure gets those as
-/// [`QuotaError::Store`].
+/// [`QuotaError::Store`](ytvc_quota::QuotaError::Store).
 ///
 /// When a transaction is already open on `conn`, `f` runs in a savepoint of
 /// it (on SQLite the outer transaction must then be an immediate one).
@@ -71,7 +71,8 @@ where
 }
 
 /// Error types [`write_transaction`] can return: anything built from a
-/// diesel error, and [`QuotaError`] (as [`QuotaError::Store`]).
+/// diesel error, and [`QuotaError`](ytvc_quota::QuotaError) (as
+/// [`QuotaError::Store`](ytvc_quota::QuotaError::Store)).
 pub trait IntoTxError {
     /// Wraps a failure of `BEGIN`, `COMMIT` or `ROLLBACK`.
     fn from_diesel(e: DieselError) -> Self;

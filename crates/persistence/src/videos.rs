@@ -1,23 +1,40 @@
-//! Videos, batches and idempotency keys: the domain's `VideoRepository`.
+//! Videos, batches and idempotency keys: the domain's `VideoRepository`
+//! (the API's side) and `VideoRuns` (a worker's side).
 //!
 //! A submission (batch row, videos, their jobs and quota reservations, the
 //! idempotency record) is written in ONE write transaction: any failure —
 //! a refused reservation, a constraint, a crash — leaves nothing behind.
+//! The start and the end of a run change the job and its video (and settle
+//! the reservation, refresh the batch) in one transaction fenced by the
+//! job's token. This module writes the `videos`, `batches` and
+//! `idempotency_keys` tables; the `jobs` rows and the quota it changes
+//! through the jobs and quota modules' `…_in` functions, on its connection.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use ytvc_domain::ids::{BatchId, UserId, VideoId};
+use ytvc_domain::jobs::{ClaimedJob, FailOutcome, JobState};
+use ytvc_domain::media::Manifest;
 use ytvc_domain::repo::RepoError;
+use ytvc_domain::validation::{RawVideoRequest, VideoSpec};
 use ytvc_domain::videos::{
-    Batch, BatchStatus, CancelResult, DailyUsage, IdempotencyRecord, StatusCounts, Submission,
-    SubmitError, Video, VideoParams, VideoQuery, VideoRepository, VideoStatus,
+    Batch, BatchStatus, CancelResult, DailyUsage, IdempotencyRecord, Orphan, OrphanEnding, RunEnd,
+    RunEnding, StatusCounts, Submission, SubmitError, Video, VideoQuery, VideoRepository,
+    VideoRuns, VideoStatus,
 };
 use ytvc_quota::{QuotaError, ReleaseReason, Settle};
 
+use crate::jobs;
 use crate::quota_store::{reserve_in, settle_in};
-use crate::schema::{batches, idempotency_keys, jobs, videos};
+use crate::schema::{batches, idempotency_keys, videos};
 use crate::tx::{IntoTxError, write_transaction};
 use crate::{AnyConnection, Database, DbError};
+
+const QUEUED: &str = VideoStatus::Queued.as_str();
+const PROCESSING: &str = VideoStatus::Processing.as_str();
+const CANCELLED: &str = VideoStatus::Cancelled.as_str();
+/// The statuses of a video that has not finished.
+const OPEN: [&str; 2] = [QUEUED, PROCESSING];
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -60,7 +77,8 @@ impl From<Fail> for SubmitError {
 }
 
 /// The row of `videos`, as read.
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = videos)]
 struct VideoRow {
     id: String,
     user_id: String,
@@ -101,21 +119,24 @@ impl TryFrom<VideoRow> for Video {
             )),
             _ => None,
         };
+        // Validated at submission: rebuilt without screening the prompt
+        // again; a stored spec that no longer parses is a corrupt row.
+        let spec = VideoSpec::restore(RawVideoRequest {
+            prompt: Some(r.prompt),
+            title: r.title,
+            duration_seconds: Some(i64::from(r.duration_seconds)),
+            style: Some(r.style),
+            aspect_ratio: Some(r.aspect_ratio),
+            voice: Some(r.voice),
+            language: Some(r.language),
+        })
+        .map_err(|e| corrupt(&format!("spec: {e}")))?;
         Ok(Video {
             id: r.id.parse().map_err(|_| corrupt("id"))?,
             user: r.user_id.parse().map_err(|_| corrupt("user_id"))?,
             batch,
             status: VideoStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?,
-            params: VideoParams {
-                prompt: r.prompt,
-                title: r.title,
-                duration_seconds: u32::try_from(r.duration_seconds)
-                    .map_err(|_| corrupt("duration"))?,
-                style: r.style,
-                aspect_ratio: r.aspect_ratio,
-                voice: r.voice,
-                language: r.language,
-            },
+            spec,
             priority: u8::try_from(r.priority).map_err(|_| corrupt("priority"))?,
             reservation: r
                 .reservation_id
@@ -124,7 +145,10 @@ impl TryFrom<VideoRow> for Video {
             attempts: u32::try_from(r.attempts).unwrap_or(0),
             error_code: r.error_code,
             error_message: r.error_message,
-            artifacts: r.artifacts.and_then(|a| serde_json::from_str(&a).ok()),
+            // Read leniently: a manifest this version cannot read is absent.
+            manifest: r
+                .artifacts
+                .and_then(|a| serde_json::from_str::<Manifest>(&a).ok()),
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
             started_at: r.started_at.map(utc),
@@ -214,7 +238,7 @@ impl SqlVideos {
 }
 
 fn insert_video(conn: &mut AnyConnection, v: &Video) -> Result<(), diesel::result::Error> {
-    let p = &v.params;
+    let spec = &v.spec;
     diesel::insert_into(videos::table)
         .values((
             videos::id.eq(v.id.to_string()),
@@ -222,13 +246,14 @@ fn insert_video(conn: &mut AnyConnection, v: &Video) -> Result<(), diesel::resul
             videos::batch_id.eq(v.batch.map(|(b, _)| b.to_string())),
             videos::batch_index.eq(v.batch.map(|(_, i)| i32::try_from(i).unwrap_or(i32::MAX))),
             videos::status.eq(v.status.as_str()),
-            videos::prompt.eq(&p.prompt),
-            videos::title.eq(&p.title),
-            videos::duration_seconds.eq(i32::try_from(p.duration_seconds).unwrap_or(i32::MAX)),
-            videos::style.eq(&p.style),
-            videos::aspect_ratio.eq(&p.aspect_ratio),
-            videos::voice.eq(&p.voice),
-            videos::language.eq(&p.language),
+            videos::prompt.eq(spec.prompt.as_str()),
+            videos::title.eq(spec.title.as_ref().map(|t| t.as_str())),
+            videos::duration_seconds
+                .eq(i32::try_from(spec.duration_seconds.get()).unwrap_or(i32::MAX)),
+            videos::style.eq(spec.style.as_str()),
+            videos::aspect_ratio.eq(spec.aspect_ratio.as_str()),
+            videos::voice.eq(spec.voice.as_str()),
+            videos::language.eq(spec.language.as_str()),
             videos::priority.eq(i32::from(v.priority)),
             videos::reservation_id.eq(v.reservation.map(|r| r.to_string())),
             videos::attempts.eq(0),
@@ -262,7 +287,8 @@ fn load_video(
     videos::table
         .filter(videos::id.eq(id.to_string()))
         .filter(videos::user_id.eq(user.to_string()))
-        .first::<VideoRow>(conn)
+        .select(VideoRow::as_select())
+        .first(conn)
         .optional()
         .map_err(repo)?
         .map(Video::try_from)
@@ -275,33 +301,20 @@ fn cancel_loaded(
     v: Video,
     now: DateTime<Utc>,
 ) -> Result<CancelResult, RepoError> {
-    let id = v.id.to_string();
     match v.status {
         VideoStatus::Queued => {
             // Only a job nobody has claimed yet is cancelled here; one a
             // worker claimed meanwhile is asked to stop instead.
-            let taken = diesel::update(
-                jobs::table
-                    .filter(jobs::video_id.eq(&id))
-                    .filter(jobs::state.eq("available")),
-            )
-            .set((
-                jobs::state.eq("cancelled"),
-                jobs::updated_at.eq(naive(now)),
-                jobs::finished_at.eq(Some(naive(now))),
-            ))
-            .execute(conn)
-            .map_err(repo)?;
-            if taken == 0 {
+            if !jobs::cancel_waiting_in(conn, v.id, now)? {
                 return request_stop(conn, v, now);
             }
             diesel::update(
                 videos::table
-                    .filter(videos::id.eq(&id))
-                    .filter(videos::status.eq("queued")),
+                    .filter(videos::id.eq(v.id.to_string()))
+                    .filter(videos::status.eq(QUEUED)),
             )
             .set((
-                videos::status.eq("cancelled"),
+                videos::status.eq(CANCELLED),
                 videos::updated_at.eq(naive(now)),
                 videos::completed_at.eq(Some(naive(now))),
             ))
@@ -324,17 +337,7 @@ fn request_stop(
     v: Video,
     now: DateTime<Utc>,
 ) -> Result<CancelResult, RepoError> {
-    diesel::update(
-        jobs::table
-            .filter(jobs::video_id.eq(v.id.to_string()))
-            .filter(jobs::state.eq("running")),
-    )
-    .set((
-        jobs::cancel_requested.eq(true),
-        jobs::updated_at.eq(naive(now)),
-    ))
-    .execute(conn)
-    .map_err(repo)?;
+    jobs::request_cancel_in(conn, v.id, now)?;
     Ok(CancelResult::Requested(v))
 }
 
@@ -429,7 +432,7 @@ impl VideoRepository for SqlVideos {
             }
             for nv in &s.videos {
                 insert_video(conn, &nv.video)?;
-                crate::jobs::enqueue_in(conn, &nv.job)
+                jobs::enqueue_in(conn, &nv.job)
                     .map_err(|e| Fail::Submit(SubmitError::Repo(e.into())))?;
                 reserve_in(conn, &nv.reserve).map_err(|e| Fail::Submit(SubmitError::Quota(e)))?;
             }
@@ -463,6 +466,7 @@ impl VideoRepository for SqlVideos {
             );
         }
         let rows: Vec<VideoRow> = query
+            .select(VideoRow::as_select())
             .order((videos::created_at.desc(), videos::id.desc()))
             .limit(i64::from(q.limit.clamp(1, 101)))
             .load(&mut *conn)
@@ -563,7 +567,8 @@ impl VideoRepository for SqlVideos {
         let res = write_transaction(&mut conn, |conn: &mut AnyConnection| {
             let rows: Vec<VideoRow> = videos::table
                 .filter(videos::batch_id.eq(id.to_string()))
-                .filter(videos::status.eq_any(["queued", "processing"]))
+                .filter(videos::status.eq_any(OPEN))
+                .select(VideoRow::as_select())
                 .load(conn)?;
             for row in rows {
                 let v = match Video::try_from(row) {
@@ -648,16 +653,16 @@ fn aggregate_usage(
             .entry(created.format("%Y-%m-%d").to_string())
             .or_default();
         acc.submitted += 1;
-        match status.as_str() {
-            "completed" => {
+        match VideoStatus::parse(&status) {
+            Some(VideoStatus::Completed) => {
                 acc.completed += 1;
                 if let (Some(s), Some(c)) = (started, completed) {
                     acc.seconds += (c - s).num_milliseconds() as f64 / 1000.0;
                     acc.timed += 1;
                 }
             }
-            "failed" => acc.failed += 1,
-            "cancelled" => acc.cancelled += 1,
+            Some(VideoStatus::Failed) => acc.failed += 1,
+            Some(VideoStatus::Cancelled) => acc.cancelled += 1,
             _ => {}
         }
     }
@@ -700,15 +705,38 @@ fn refresh_batch(
     Ok(())
 }
 
-/// Ends a video in a final state and settles its reservation.
+/// How a video ends.
+enum VideoEnd<'a> {
+    /// With its manifest (JSON); the reservation is committed.
+    Completed(String),
+    /// With the failure's code and message; the reservation is released.
+    Failed { code: &'a str, message: &'a str },
+    /// The reservation is released.
+    Cancelled,
+}
+
+impl<'a> From<&'a OrphanEnding> for VideoEnd<'a> {
+    fn from(ending: &'a OrphanEnding) -> Self {
+        match ending {
+            OrphanEnding::Cancelled => VideoEnd::Cancelled,
+            OrphanEnding::Failed { code, message } => VideoEnd::Failed { code, message },
+        }
+    }
+}
+
+/// Ends a video in a final state, settles its reservation and refreshes
+/// its batch, in the caller's transaction.
 fn end_video(
     conn: &mut AnyConnection,
     video_id: &str,
-    status: VideoStatus,
-    error: Option<(&str, &str)>,
-    artifacts: Option<String>,
+    end: VideoEnd<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Fail> {
+    let (status, error, artifacts) = match end {
+        VideoEnd::Completed(manifest) => (VideoStatus::Completed, None, Some(manifest)),
+        VideoEnd::Failed { code, message } => (VideoStatus::Failed, Some((code, message)), None),
+        VideoEnd::Cancelled => (VideoStatus::Cancelled, None, None),
+    };
     diesel::update(videos::table.filter(videos::id.eq(video_id)))
         .set((
             videos::status.eq(status.as_str()),
@@ -740,28 +768,22 @@ fn end_video(
     Ok(())
 }
 
-impl ytvc_domain::videos::VideoRuns for SqlVideos {
-    fn start_run(
-        &self,
-        job: &ytvc_domain::jobs::ClaimedJob,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Video>, RepoError> {
+impl VideoRuns for SqlVideos {
+    fn start_run(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Option<Video>, RepoError> {
         let mut conn = self.conn()?;
-        let job_id = job.id.to_string();
+        let video = job.video_id.to_string();
         let result: Result<Option<VideoRow>, Fail> =
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
-                if !crate::jobs::holds_in(conn, &job_id, job.fencing_token)
-                    .map_err(Fail::from_db)?
-                {
+                if !jobs::holds_in(conn, job.id, job.fencing_token).map_err(Fail::from_db)? {
                     return Ok(None);
                 }
                 let changed = diesel::update(
                     videos::table
-                        .filter(videos::id.eq(&job.video_id))
-                        .filter(videos::status.eq_any(["queued", "processing"])),
+                        .filter(videos::id.eq(&video))
+                        .filter(videos::status.eq_any(OPEN)),
                 )
                 .set((
-                    videos::status.eq("processing"),
+                    videos::status.eq(PROCESSING),
                     videos::attempts.eq(i32::try_from(job.attempts).unwrap_or(i32::MAX)),
                     videos::updated_at.eq(naive(now)),
                 ))
@@ -771,12 +793,15 @@ impl ytvc_domain::videos::VideoRuns for SqlVideos {
                 }
                 diesel::update(
                     videos::table
-                        .filter(videos::id.eq(&job.video_id))
+                        .filter(videos::id.eq(&video))
                         .filter(videos::started_at.is_null()),
                 )
                 .set(videos::started_at.eq(Some(naive(now))))
                 .execute(conn)?;
-                let row: VideoRow = videos::table.find(&job.video_id).first(conn)?;
+                let row: VideoRow = videos::table
+                    .find(&video)
+                    .select(VideoRow::as_select())
+                    .first(conn)?;
                 if let Some(b) = &row.batch_id {
                     refresh_batch(conn, b, now)?;
                 }
@@ -791,153 +816,104 @@ impl ytvc_domain::videos::VideoRuns for SqlVideos {
 
     fn finish_run(
         &self,
-        job: &ytvc_domain::jobs::ClaimedJob,
-        outcome: &ytvc_domain::videos::RunOutcome,
-        policy: &ytvc_domain::jobs::RetryPolicy,
+        job: &ClaimedJob,
+        ending: &RunEnding,
         now: DateTime<Utc>,
-    ) -> Result<Option<ytvc_domain::videos::RunEnd>, RepoError> {
-        use ytvc_domain::jobs::FailOutcome;
-        use ytvc_domain::videos::{RunEnd, RunOutcome};
+    ) -> Result<Option<RunEnd>, RepoError> {
         let mut conn = self.conn()?;
-        let job_id = job.id.to_string();
-        let token = job.fencing_token;
-        let video = job.video_id.clone();
-        let jitter = crate::jobs::random_unit();
+        let (id, token) = (job.id, job.fencing_token);
+        let video = job.video_id.to_string();
         let result: Result<Option<RunEnd>, Fail> =
             write_transaction(&mut conn, |conn: &mut AnyConnection| {
-                let end = match outcome {
-                    RunOutcome::Completed { manifest } => {
-                        if !crate::jobs::finish_in(conn, &job_id, token, "completed", None, now)
+                let (code, message, retry_at) = match ending {
+                    RunEnding::Completed { manifest } => {
+                        let manifest = serde_json::to_string(manifest).map_err(|e| {
+                            Fail::Submit(SubmitError::Repo(RepoError::Other(format!(
+                                "manifest of {video} not serializable: {e}"
+                            ))))
+                        })?;
+                        if !jobs::finish_in(conn, id, token, JobState::Completed, now)
                             .map_err(Fail::from_db)?
                         {
                             return Ok(None);
                         }
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Completed,
-                            None,
-                            Some(manifest.to_string()),
-                            now,
-                        )?;
-                        RunEnd::Completed
+                        end_video(conn, &video, VideoEnd::Completed(manifest), now)?;
+                        return Ok(Some(RunEnd::Completed));
                     }
-                    RunOutcome::Cancelled => {
-                        if !crate::jobs::finish_in(conn, &job_id, token, "cancelled", None, now)
+                    RunEnding::Cancelled => {
+                        if !jobs::finish_in(conn, id, token, JobState::Cancelled, now)
                             .map_err(Fail::from_db)?
                         {
                             return Ok(None);
                         }
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
-                        RunEnd::Cancelled
+                        end_video(conn, &video, VideoEnd::Cancelled, now)?;
+                        return Ok(Some(RunEnd::Cancelled));
                     }
-                    RunOutcome::Failed {
+                    RunEnding::Retry {
                         code,
                         message,
-                        retryable,
-                    } => {
-                        let Some(fail) = crate::jobs::fail_in(
-                            conn, &job_id, token, code, *retryable, policy, jitter, now,
-                        )
-                        .map_err(Fail::from_db)?
-                        else {
-                            return Ok(None);
-                        };
-                        match fail {
-                            FailOutcome::Retry { .. } => {
-                                diesel::update(videos::table.filter(videos::id.eq(&video)))
-                                    .set((
-                                        videos::status.eq("queued"),
-                                        videos::error_code.eq(Some(code.as_str())),
-                                        videos::error_message.eq(Some(message.as_str())),
-                                        videos::updated_at.eq(naive(now)),
-                                    ))
-                                    .execute(conn)?;
-                                RunEnd::Retrying
-                            }
-                            FailOutcome::Failed => {
-                                end_video(
-                                    conn,
-                                    &video,
-                                    VideoStatus::Failed,
-                                    Some((code, message)),
-                                    None,
-                                    now,
-                                )?;
-                                RunEnd::Failed
-                            }
-                            FailOutcome::Cancelled => {
-                                end_video(conn, &video, VideoStatus::Cancelled, None, None, now)?;
-                                RunEnd::Cancelled
-                            }
-                        }
-                    }
+                        run_at,
+                    } => (code, message, Some(*run_at)),
+                    RunEnding::Failed { code, message } => (code, message, None),
                 };
-                Ok(Some(end))
+                let Some(fail) =
+                    jobs::fail_in(conn, id, token, code, retry_at, now).map_err(Fail::from_db)?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(match fail {
+                    FailOutcome::Retry { .. } => {
+                        diesel::update(videos::table.filter(videos::id.eq(&video)))
+                            .set((
+                                videos::status.eq(QUEUED),
+                                videos::error_code.eq(Some(code.as_str())),
+                                videos::error_message.eq(Some(message.as_str())),
+                                videos::updated_at.eq(naive(now)),
+                            ))
+                            .execute(conn)?;
+                        RunEnd::Retrying
+                    }
+                    FailOutcome::Failed => {
+                        end_video(conn, &video, VideoEnd::Failed { code, message }, now)?;
+                        RunEnd::Failed
+                    }
+                    FailOutcome::Cancelled => {
+                        end_video(conn, &video, VideoEnd::Cancelled, now)?;
+                        RunEnd::Cancelled
+                    }
+                }))
             });
         result.map_err(|f| SubmitError::from(f).into_repo())
     }
 
-    fn sync_orphans(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
-        self.sync_orphans_impl(now)
-    }
-}
-
-impl SqlVideos {
-    fn sync_orphans_impl(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
+    fn orphans(&self, limit: u32) -> Result<Vec<Orphan>, RepoError> {
         let mut conn = self.conn()?;
-        let open = videos::table
-            .filter(videos::status.eq_any(["queued", "processing"]))
-            .select(videos::id);
-        let ended: Vec<(String, String, Option<String>)> = jobs::table
-            .filter(jobs::state.eq_any(["failed", "cancelled"]))
-            .filter(jobs::video_id.eq_any(open))
-            .select((jobs::video_id, jobs::state, jobs::last_error))
-            .limit(500)
-            .load(&mut *conn)
-            .map_err(repo)?;
-        let mut fixed = 0;
-        for (video, state, last_error) in ended {
-            let result: Result<(), Fail> = write_transaction(
-                &mut conn,
-                |conn: &mut AnyConnection| {
-                    let still_open = videos::table
-                        .filter(videos::id.eq(&video))
-                        .filter(videos::status.eq_any(["queued", "processing"]))
-                        .count()
-                        .get_result::<i64>(conn)?
-                        > 0;
-                    if !still_open {
-                        return Ok(());
-                    }
-                    if state == "cancelled" {
-                        end_video(conn, &video, VideoStatus::Cancelled, None, None, now)
-                    } else {
-                        let code = if last_error.as_deref() == Some("lease_expired")
-                            || last_error.is_none()
-                        {
-                            ytvc_error_codes::ErrorCode::VideoGenerationFailed.as_str()
-                        } else {
-                            last_error.as_deref().unwrap_or(
-                                ytvc_error_codes::ErrorCode::VideoGenerationFailed.as_str(),
-                            )
-                        };
-                        let message = "Video generation failed: the worker stopped responding on every attempt";
-                        end_video(
-                            conn,
-                            &video,
-                            VideoStatus::Failed,
-                            Some((code, message)),
-                            None,
-                            now,
-                        )
-                    }
-                },
-            );
-            result.map_err(|f| SubmitError::from(f).into_repo())?;
-            fixed += 1;
-        }
-        Ok(fixed)
+        Ok(jobs::orphans_in(&mut conn, limit)?)
+    }
+
+    fn end_orphan(
+        &self,
+        video: VideoId,
+        ending: &OrphanEnding,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.conn()?;
+        let video = video.to_string();
+        let result: Result<bool, Fail> =
+            write_transaction(&mut conn, |conn: &mut AnyConnection| {
+                let still_open = videos::table
+                    .filter(videos::id.eq(&video))
+                    .filter(videos::status.eq_any(OPEN))
+                    .count()
+                    .get_result::<i64>(conn)?
+                    > 0;
+                if !still_open {
+                    return Ok(false);
+                }
+                end_video(conn, &video, ending.into(), now)?;
+                Ok(true)
+            });
+        result.map_err(|f| SubmitError::from(f).into_repo())
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
+use ytvc_domain::repo::RepoError;
 use ytvc_persistence::testing::TestDb;
 use ytvc_persistence::{Backend, Database, DbConfig, DbError, Revert};
 
@@ -68,22 +69,42 @@ fn sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout() {
 }
 
 #[test]
-fn duplicate_email_is_a_constraint_error() {
+fn a_unique_violation_is_a_duplicate_and_other_constraints_are_constraints() {
     for db in TestDb::all() {
+        let backend = db.backend();
         let mut conn = db.database().conn().unwrap();
         let insert = "INSERT INTO users (id, email, password_hash, created_at, updated_at) \
                       VALUES ('{id}', 'a@example.com', 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)";
         diesel::sql_query(insert.replace("{id}", "1"))
             .execute(&mut *conn)
             .unwrap();
-        let err = diesel::sql_query(insert.replace("{id}", "2"))
-            .execute(&mut *conn)
-            .unwrap_err();
-        assert!(
-            matches!(DbError::from(err), DbError::Constraint(_)),
-            "{:?}",
-            db.backend()
-        );
+        let mut fails =
+            |sql: &str| DbError::from(diesel::sql_query(sql).execute(&mut *conn).expect_err(sql));
+        // The email is taken: a duplicate (VAL_010), also as a RepoError.
+        let duplicate = fails(&insert.replace("{id}", "2"));
+        assert!(matches!(duplicate, DbError::Duplicate(_)), "{backend:?}");
+        assert_eq!(duplicate.code().as_str(), "VAL_010");
+        assert_eq!(RepoError::from(duplicate).code().as_str(), "VAL_010");
+        // A missing parent, a failed check: constraints (DB_004), never
+        // duplicates.
+        for sql in [
+            "INSERT INTO revocations (subject, kind, revoked_at, expires_at) \
+             VALUES ('s', 'neither', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO refresh_tokens (token_hash, session_id, user_id, status, created_at, \
+             expires_at) VALUES ('h', 's', 'no-such-user', 'active', CURRENT_TIMESTAMP, \
+             CURRENT_TIMESTAMP)",
+        ] {
+            let constraint = fails(sql);
+            assert!(
+                matches!(constraint, DbError::Constraint(_)),
+                "{backend:?}: {constraint:?}"
+            );
+            assert_eq!(constraint.code().as_str(), "DB_004");
+            assert!(!matches!(
+                RepoError::from(constraint),
+                RepoError::Duplicate(_)
+            ));
+        }
     }
 }
 

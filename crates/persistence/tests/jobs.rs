@@ -1,7 +1,12 @@
 //! `SqlJobQueue` on every configured backend: claim order, ageing, leases
-//! and fencing, retries, cancellation, the batch lease, and concurrency —
-//! worker threads on two pools, two worker processes, and a worker killed
-//! with SIGKILL in the middle of a job.
+//! and fencing, retries, cancellation, and concurrency — worker threads on
+//! two pools, two worker processes, and a worker killed with SIGKILL in the
+//! middle of a job.
+//!
+//! A run is started and finished the way the worker does it, through the
+//! video store (`VideoRuns::start_run` / `finish_run`, which write the job
+//! and its video in one fenced transaction); the retry decision is the
+//! domain's `JobRunner`'s, mirrored here by [`failure`].
 //!
 //! PostgreSQL runs when `YTVC_TEST_DATABASE_URL` is set (a fresh database per
 //! test); otherwise only SQLite runs. Time is a parameter: every test but
@@ -16,15 +21,21 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::RunQueryDsl;
+use ytvc_domain::ids::{UserId, VideoId};
 use ytvc_domain::jobs::{
-    BatchLeases, CancelOutcome, FailOutcome, JobError, JobId, JobQueue, JobState, NewJob,
-    ReapOutcome, RetryPolicy,
+    ClaimedJob, JobError, JobId, JobQueue, JobState, NewJob, ReapOutcome, RetryPolicy,
 };
+use ytvc_domain::media::{Manifest, StoredArtifact};
 use ytvc_domain::repo::RepoError;
-use ytvc_persistence::jobs::{LEASE_EXPIRED, SqlJobQueue, batch_lease_held_in, enqueue_in};
+use ytvc_domain::validation::{AspectRatio, Language, Style, Voice};
+use ytvc_domain::videos::{
+    CancelResult, Orphan, OrphanEnding, RunEnd, RunEnding, Video, VideoRepository, VideoRuns,
+    VideoStatus,
+};
+use ytvc_persistence::jobs::{LEASE_EXPIRED, SqlJobQueue, enqueue_in};
 use ytvc_persistence::testing::TestDb;
 use ytvc_persistence::tx::write_transaction;
-use ytvc_persistence::{Backend, Database, DbConfig, DbError};
+use ytvc_persistence::{Backend, Database, DbConfig, DbError, SqlVideos};
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -44,9 +55,8 @@ fn policy() -> RetryPolicy {
     }
 }
 
-/// A queue with the full (deterministic) backoff.
 fn queue(db: &Database) -> SqlJobQueue {
-    SqlJobQueue::new(db.clone(), policy()).with_jitter(Arc::new(|| 1.0))
+    SqlJobQueue::new(db.clone())
 }
 
 fn exec(db: &Database, sql: &str) {
@@ -56,21 +66,26 @@ fn exec(db: &Database, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-fn user(db: &Database, id: &str) {
+/// Inserts a user.
+fn user(db: &Database) -> UserId {
+    let id = UserId::new();
     exec(
         db,
         &format!(
             "INSERT INTO users (id, email, password_hash, role, plan, billing_anchor_day, \
-             created_at, updated_at) VALUES ('{id}', '{id}@example.com', 'x', 'user', 'free', 1, \
-             '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+             created_at, updated_at) VALUES ('{id}', '{}@example.com', 'x', 'user', 'free', 1, \
+             '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            id.0.simple()
         ),
     );
+    id
 }
 
-fn video_values(id: &str, user: &str) -> String {
+/// A queued video row of `user` (a valid stored spec, no reservation).
+fn video_values(id: VideoId, user: UserId) -> String {
     format!(
         "('{id}', '{user}', 'queued', 'a prompt long enough', 60, 'cinematic', '16:9', \
-         'narrator', 'en', 2, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+         'neutral', 'en', 2, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
     )
 }
 
@@ -78,31 +93,39 @@ const VIDEO_COLUMNS: &str = "INSERT INTO videos (id, user_id, status, prompt, \
     duration_seconds, style, aspect_ratio, voice, language, priority, created_at, updated_at) \
     VALUES ";
 
-/// Inserts a user and `n` videos `v0..v{n-1}` (prefixed), returns the ids.
-fn videos(db: &Database, prefix: &str, n: usize) -> Vec<String> {
-    let owner = format!("{prefix}-owner");
-    user(db, &owner);
-    let ids: Vec<String> = (0..n).map(|i| format!("{prefix}-v{i}")).collect();
+/// Inserts a user and `n` queued videos of theirs; returns both.
+fn owned_videos(db: &Database, n: usize) -> (UserId, Vec<VideoId>) {
+    let owner = user(db);
+    let ids: Vec<VideoId> = (0..n).map(|_| VideoId::new()).collect();
     for chunk in ids.chunks(200) {
-        let values: Vec<String> = chunk.iter().map(|id| video_values(id, &owner)).collect();
+        let values: Vec<String> = chunk.iter().map(|id| video_values(*id, owner)).collect();
         exec(db, &format!("{VIDEO_COLUMNS}{}", values.join(", ")));
     }
-    ids
+    (owner, ids)
+}
+
+/// Inserts a user and `n` queued videos; returns the videos.
+fn videos(db: &Database, n: usize) -> Vec<VideoId> {
+    owned_videos(db, n).1
+}
+
+/// Enqueues `job` in a transaction of its own (as a submission does, with
+/// its video and reservation).
+fn enqueue(db: &Database, job: &NewJob) -> JobId {
+    let mut conn = db.conn().unwrap();
+    write_transaction(&mut conn, |conn| enqueue_in(conn, job)).unwrap()
 }
 
 /// Enqueues one job per video at `priority`, runnable at `run_at`.
 fn enqueue_all(
-    q: &SqlJobQueue,
-    videos: &[String],
+    db: &Database,
+    videos: &[VideoId],
     priority: u8,
     run_at: DateTime<Utc>,
 ) -> Vec<JobId> {
     videos
         .iter()
-        .map(|v| {
-            q.enqueue(&NewJob::new(v.clone(), priority, run_at, &policy()))
-                .unwrap()
-        })
+        .map(|v| enqueue(db, &NewJob::new(*v, priority, run_at, &policy())))
         .collect()
 }
 
@@ -119,6 +142,67 @@ fn state(q: &SqlJobQueue, id: JobId) -> JobState {
     q.get(id).unwrap().unwrap().state
 }
 
+fn runs(db: &Database) -> SqlVideos {
+    SqlVideos::new(db.clone())
+}
+
+fn video(db: &Database, owner: UserId, id: VideoId) -> Video {
+    runs(db).video(owner, id).unwrap().unwrap()
+}
+
+/// A (minimal) manifest of `video`.
+fn manifest(video: VideoId) -> Box<Manifest> {
+    let file = |name: &str| StoredArtifact {
+        name: name.to_owned(),
+        media_type: "application/json".to_owned(),
+        size: 2,
+        sha256: "0".repeat(64),
+    };
+    Box::new(Manifest {
+        version: Manifest::VERSION,
+        video_id: video.to_string(),
+        title: "A title".to_owned(),
+        aspect_ratio: AspectRatio::DEFAULT,
+        style: Style::DEFAULT,
+        voice: Voice::DEFAULT,
+        language: Language::default(),
+        total_duration_seconds: 60,
+        provider: "local".to_owned(),
+        degraded: false,
+        storyboard: file("storyboard.json"),
+        scenes: Vec::new(),
+        video: None,
+    })
+}
+
+fn completed(video: VideoId) -> RunEnding {
+    RunEnding::Completed {
+        manifest: manifest(video),
+    }
+}
+
+/// How the domain's `JobRunner` ends a failed attempt of `job` (its
+/// `ending`): another attempt after `policy`'s full backoff (jitter 1.0)
+/// when the error is retryable and attempts are left, else a final failure.
+fn failure(
+    policy: &RetryPolicy,
+    job: &ClaimedJob,
+    code: &str,
+    retryable: bool,
+    now: DateTime<Utc>,
+) -> RunEnding {
+    let (code, message) = (code.to_owned(), format!("{code} happened"));
+    if RetryPolicy::should_retry(job.attempts, job.max_attempts, retryable) {
+        RunEnding::Retry {
+            code,
+            message,
+            run_at: now + policy.backoff(job.attempts, 1.0),
+        }
+    } else {
+        RunEnding::Failed { code, message }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Order and ageing.
 
@@ -127,7 +211,7 @@ fn claims_follow_priority_then_run_at_then_id() {
     for db in TestDb::all() {
         let backend = db.backend();
         let q = queue(db.database());
-        let v = videos(db.database(), "order", 8);
+        let v = videos(db.database(), 8);
         // (video, plan priority, run_at offset)
         let plan = [
             (0, 3, 0),  // free, oldest
@@ -141,9 +225,10 @@ fn claims_follow_priority_then_run_at_then_id() {
         ];
         let mut ids = HashMap::new();
         for (i, priority, offset) in plan {
-            let id = q
-                .enqueue(&NewJob::new(v[i].clone(), priority, at(offset), &policy()))
-                .unwrap();
+            let id = enqueue(
+                db.database(),
+                &NewJob::new(v[i], priority, at(offset), &policy()),
+            );
             ids.insert(id, i);
         }
         let mut order = Vec::new();
@@ -169,14 +254,15 @@ fn claims_follow_priority_then_run_at_then_id() {
 fn batch_claims_come_back_in_claim_order() {
     for db in TestDb::all() {
         let q = queue(db.database());
-        let v = videos(db.database(), "batch", 30);
+        let v = videos(db.database(), 30);
         let mut expected = Vec::new();
         for (i, video) in v.iter().enumerate() {
             let priority = [3, 1, 2][i % 3];
             let run_at = at(i64::try_from(30 - i).unwrap());
-            let id = q
-                .enqueue(&NewJob::new(video.clone(), priority, run_at, &policy()))
-                .unwrap();
+            let id = enqueue(
+                db.database(),
+                &NewJob::new(*video, priority, run_at, &policy()),
+            );
             expected.push((priority, run_at, id));
         }
         expected.sort();
@@ -201,19 +287,14 @@ fn ageing_lets_a_free_job_overtake_a_stream_of_enterprise_jobs() {
         let backend = db.backend();
         let q = queue(db.database());
         let interval = TimeDelta::seconds(60);
-        let v = videos(db.database(), "age", 40);
-        let free = q
-            .enqueue(&NewJob::new(v[0].clone(), 3, at(0), &policy()))
-            .unwrap();
-        let pro = q
-            .enqueue(&NewJob::new(v[1].clone(), 2, at(0), &policy()))
-            .unwrap();
+        let v = videos(db.database(), 40);
+        let free = enqueue(db.database(), &NewJob::new(v[0], 3, at(0), &policy()));
+        let pro = enqueue(db.database(), &NewJob::new(v[1], 2, at(0), &policy()));
         // An enterprise job every 5 s; each tick one worker claims one job.
         let mut claimed_at = None;
         for (tick, video) in (0..30_i64).zip(&v[2..]) {
             let now = at(tick * 5);
-            q.enqueue(&NewJob::new(video.clone(), 1, now, &policy()))
-                .unwrap();
+            enqueue(db.database(), &NewJob::new(*video, 1, now, &policy()));
             q.age_priorities(now, interval).unwrap();
             // Before a full interval nothing has aged.
             if tick * 5 < 60 {
@@ -248,16 +329,10 @@ fn ageing_steps_once_per_interval_and_stops_at_one() {
         let backend = db.backend();
         let q = queue(db.database());
         let interval = TimeDelta::seconds(60);
-        let v = videos(db.database(), "step", 3);
-        let waiting = q
-            .enqueue(&NewJob::new(v[0].clone(), 3, at(0), &policy()))
-            .unwrap();
-        let running = q
-            .enqueue(&NewJob::new(v[1].clone(), 3, at(0), &policy()))
-            .unwrap();
-        let ent = q
-            .enqueue(&NewJob::new(v[2].clone(), 1, at(0), &policy()))
-            .unwrap();
+        let v = videos(db.database(), 3);
+        let waiting = enqueue(db.database(), &NewJob::new(v[0], 3, at(0), &policy()));
+        let running = enqueue(db.database(), &NewJob::new(v[1], 3, at(0), &policy()));
+        let ent = enqueue(db.database(), &NewJob::new(v[2], 1, at(0), &policy()));
         // Claim `running` out of order: ent first, then the older free one.
         let c = q.claim("w", 2, TimeDelta::hours(1), at(0)).unwrap();
         let claimed: BTreeSet<_> = c.iter().map(|c| c.id).collect();
@@ -288,12 +363,16 @@ fn a_worker_that_lost_its_lease_cannot_write() {
     for db in TestDb::all() {
         let backend = db.backend();
         let q = queue(db.database());
-        let v = videos(db.database(), "fence", 1);
-        let id = enqueue_all(&q, &v, 2, at(0))[0];
+        let runs = runs(db.database());
+        let (owner, v) = owned_videos(db.database(), 1);
+        let id = enqueue_all(db.database(), &v, 2, at(0))[0];
         let lease = TimeDelta::seconds(30);
 
         let old = q.claim("worker-a", 1, lease, at(0)).unwrap().remove(0);
         assert_eq!((old.fencing_token, old.attempts), (1, 1));
+        assert_eq!(old.video_id, v[0]);
+        let started = runs.start_run(&old, at(1)).unwrap().unwrap();
+        assert_eq!(started.status, VideoStatus::Processing, "{backend}");
         // A heartbeat extends the lease: nothing to reap at +40.
         let hb = q.heartbeat(id, old.fencing_token, lease, at(20)).unwrap();
         assert_eq!(hb.lease_until, at(50));
@@ -312,49 +391,60 @@ fn a_worker_that_lost_its_lease_cannot_write() {
         assert_eq!(rec.last_error.as_deref(), Some(LEASE_EXPIRED));
         assert_eq!((rec.lease_owner, rec.lease_until), (None, None));
         // Even before anyone reclaims it, the stale worker cannot write.
-        assert!(matches!(
-            q.complete(id, old.fencing_token, at(52)),
-            Err(JobError::LeaseLost)
-        ));
+        assert_eq!(
+            runs.finish_run(&old, &completed(v[0]), at(52)).unwrap(),
+            None
+        );
 
         let new = q.claim("worker-b", 1, lease, at(53)).unwrap().remove(0);
         assert_eq!((new.id, new.fencing_token, new.attempts), (id, 2, 2));
 
         // Every write of the old worker is refused, and changes nothing.
         let stale = old.fencing_token;
-        assert!(
-            matches!(q.complete(id, stale, at(54)), Err(JobError::LeaseLost)),
+        assert_eq!(
+            runs.finish_run(&old, &completed(v[0]), at(54)).unwrap(),
+            None,
             "{backend}"
         );
         assert!(matches!(
             q.heartbeat(id, stale, lease, at(54)),
             Err(JobError::LeaseLost)
         ));
-        assert!(matches!(
-            q.fail(id, stale, "VIDEO_001", true, at(54)),
-            Err(JobError::LeaseLost)
-        ));
-        assert!(matches!(
-            q.cancelled(id, stale, at(54)),
-            Err(JobError::LeaseLost)
-        ));
+        for ending in [
+            failure(&policy(), &old, "VIDEO_001", true, at(54)),
+            failure(&policy(), &old, "VIDEO_001", false, at(54)),
+            RunEnding::Cancelled,
+        ] {
+            assert_eq!(runs.finish_run(&old, &ending, at(54)).unwrap(), None);
+        }
+        assert_eq!(runs.start_run(&old, at(54)).unwrap(), None);
         let rec = q.get(id).unwrap().unwrap();
         assert_eq!(rec.state, JobState::Running);
         assert_eq!(rec.lease_owner.as_deref(), Some("worker-b"));
         assert_eq!(rec.lease_until, Some(at(83)));
+        let untouched = video(db.database(), owner, v[0]);
+        assert_eq!(untouched.status, VideoStatus::Processing);
+        assert_eq!((untouched.error_code, untouched.manifest), (None, None));
 
-        q.complete(id, new.fencing_token, at(60)).unwrap();
+        assert_eq!(
+            runs.finish_run(&new, &completed(v[0]), at(60)).unwrap(),
+            Some(RunEnd::Completed)
+        );
         let rec = q.get(id).unwrap().unwrap();
         assert_eq!(rec.state, JobState::Completed);
         assert_eq!(rec.finished_at, Some(at(60)));
+        let done = video(db.database(), owner, v[0]);
+        assert_eq!(done.status, VideoStatus::Completed);
+        assert_eq!(done.manifest, Some(*manifest(v[0])), "{backend}");
+        assert_eq!(done.completed_at, Some(at(60)));
         // Completing twice is refused as well (the job is no longer running).
-        assert!(matches!(
-            q.complete(id, new.fencing_token, at(61)),
-            Err(JobError::LeaseLost)
-        ));
+        assert_eq!(
+            runs.finish_run(&new, &completed(v[0]), at(61)).unwrap(),
+            None
+        );
         // Unknown jobs are NotFound, not LeaseLost.
         assert!(matches!(
-            q.complete(JobId::new(), 1, at(61)),
+            q.heartbeat(JobId::new(), 1, lease, at(61)),
             Err(JobError::NotFound)
         ));
     }
@@ -364,8 +454,8 @@ fn a_worker_that_lost_its_lease_cannot_write() {
 fn an_expired_but_unreaped_lease_is_still_its_holders() {
     for db in TestDb::all() {
         let q = queue(db.database());
-        let v = videos(db.database(), "late", 1);
-        let id = enqueue_all(&q, &v, 1, at(0))[0];
+        let v = videos(db.database(), 1);
+        let id = enqueue_all(db.database(), &v, 1, at(0))[0];
         let job = q
             .claim("w", 1, TimeDelta::seconds(10), at(0))
             .unwrap()
@@ -375,7 +465,12 @@ fn an_expired_but_unreaped_lease_is_still_its_holders() {
         q.heartbeat(id, job.fencing_token, TimeDelta::seconds(10), at(15))
             .unwrap();
         assert_eq!(q.reap_expired(at(20)).unwrap(), ReapOutcome::default());
-        q.complete(id, job.fencing_token, at(21)).unwrap();
+        assert_eq!(
+            runs(db.database())
+                .finish_run(&job, &completed(v[0]), at(21))
+                .unwrap(),
+            Some(RunEnd::Completed)
+        );
         assert_eq!(state(&q, id), JobState::Completed);
     }
 }
@@ -384,15 +479,18 @@ fn an_expired_but_unreaped_lease_is_still_its_holders() {
 fn the_reaper_fails_jobs_without_attempts_left() {
     for db in TestDb::all() {
         let q = queue(db.database());
-        let v = videos(db.database(), "exh", 1);
+        let runs = runs(db.database());
+        let (owner, v) = owned_videos(db.database(), 1);
         let one_shot = RetryPolicy {
             max_attempts: 1,
             ..policy()
         };
-        let id = q
-            .enqueue(&NewJob::new(v[0].clone(), 2, at(0), &one_shot))
-            .unwrap();
-        q.claim("w", 1, TimeDelta::seconds(10), at(0)).unwrap();
+        let id = enqueue(db.database(), &NewJob::new(v[0], 2, at(0), &one_shot));
+        let job = q
+            .claim("w", 1, TimeDelta::seconds(10), at(0))
+            .unwrap()
+            .remove(0);
+        runs.start_run(&job, at(0)).unwrap().unwrap();
         assert_eq!(
             q.reap_expired(at(11)).unwrap(),
             ReapOutcome {
@@ -404,6 +502,28 @@ fn the_reaper_fails_jobs_without_attempts_left() {
         assert_eq!(rec.state, JobState::Failed);
         assert_eq!(rec.last_error.as_deref(), Some(LEASE_EXPIRED));
         assert_eq!(rec.finished_at, Some(at(11)));
+        // Its video is still processing: an orphan, which the runner ends.
+        let orphan = Orphan {
+            video: v[0],
+            job_state: JobState::Failed,
+            last_error: Some(LEASE_EXPIRED.to_owned()),
+        };
+        assert_eq!(runs.orphans(10).unwrap(), [orphan], "{}", db.backend());
+        let ending = OrphanEnding::Failed {
+            code: "VIDEO_001".to_owned(),
+            message: "the worker stopped responding".to_owned(),
+        };
+        assert!(runs.end_orphan(v[0], &ending, at(12)).unwrap());
+        assert!(!runs.end_orphan(v[0], &ending, at(13)).unwrap());
+        assert!(runs.orphans(10).unwrap().is_empty());
+        let failed = video(db.database(), owner, v[0]);
+        assert_eq!(failed.status, VideoStatus::Failed);
+        assert_eq!(failed.error_code.as_deref(), Some("VIDEO_001"));
+        assert_eq!(
+            failed.error_message.as_deref(),
+            Some("the worker stopped responding")
+        );
+        assert_eq!(failed.completed_at, Some(at(12)));
     }
 }
 
@@ -415,32 +535,41 @@ fn retryable_failures_back_off_then_fail_for_good() {
     for db in TestDb::all() {
         let backend = db.backend();
         let q = queue(db.database());
-        let v = videos(db.database(), "retry", 2);
-        let ids = enqueue_all(&q, &v, 2, at(0));
+        let runs = runs(db.database());
+        let (owner, v) = owned_videos(db.database(), 2);
+        let ids = enqueue_all(db.database(), &v, 2, at(0));
         let (id, final_id) = (ids[0], ids[1]);
         let lease = TimeDelta::minutes(5);
+        let fail = |job: &ClaimedJob, code: &str, retryable: bool, now: DateTime<Utc>| {
+            runs.finish_run(job, &failure(&policy(), job, code, retryable, now), now)
+                .unwrap()
+        };
 
         let first = q.claim("w", 1, lease, at(0)).unwrap().remove(0);
         assert_eq!(first.id, id);
+        runs.start_run(&first, at(0)).unwrap().unwrap();
         // attempt 1 failed: back off base (10 s).
         assert_eq!(
-            q.fail(id, first.fencing_token, "MEDIA_001", true, at(1))
-                .unwrap(),
-            FailOutcome::Retry { run_at: at(11) },
+            fail(&first, "MEDIA_001", true, at(1)),
+            Some(RunEnd::Retrying),
             "{backend}"
         );
         let rec = q.get(id).unwrap().unwrap();
         assert_eq!((rec.state, rec.run_at), (JobState::Available, at(11)));
         assert_eq!(rec.last_error.as_deref(), Some("MEDIA_001"));
+        assert_eq!((rec.lease_owner, rec.lease_until), (None, None));
+        let queued = video(db.database(), owner, v[0]);
+        assert_eq!(queued.status, VideoStatus::Queued);
+        assert_eq!(queued.error_code.as_deref(), Some("MEDIA_001"));
+        assert_eq!(queued.error_message.as_deref(), Some("MEDIA_001 happened"));
         // The other job (a final error) fails at once.
         let other = q.claim("w", 1, lease, at(2)).unwrap().remove(0);
         assert_eq!(other.id, final_id);
-        assert_eq!(
-            q.fail(final_id, other.fencing_token, "LLM_004", false, at(3))
-                .unwrap(),
-            FailOutcome::Failed
-        );
+        assert_eq!(fail(&other, "LLM_004", false, at(3)), Some(RunEnd::Failed));
         assert_eq!(state(&q, final_id), JobState::Failed);
+        let failed = video(db.database(), owner, v[1]);
+        assert_eq!(failed.status, VideoStatus::Failed);
+        assert_eq!(failed.error_code.as_deref(), Some("LLM_004"));
 
         // Not claimable before its run_at.
         assert!(q.claim("w", 1, lease, at(10)).unwrap().is_empty());
@@ -448,54 +577,23 @@ fn retryable_failures_back_off_then_fail_for_good() {
         assert_eq!((second.attempts, second.fencing_token), (2, 2));
         // attempt 2 failed: 20 s.
         assert_eq!(
-            q.fail(id, second.fencing_token, "MEDIA_001", true, at(12))
-                .unwrap(),
-            FailOutcome::Retry { run_at: at(32) }
+            fail(&second, "MEDIA_001", true, at(12)),
+            Some(RunEnd::Retrying)
         );
+        assert_eq!(q.get(id).unwrap().unwrap().run_at, at(32));
         assert!(q.claim("w", 1, lease, at(31)).unwrap().is_empty());
         let third = q.claim("w", 1, lease, at(32)).unwrap().remove(0);
         assert_eq!(third.attempts, 3);
         // attempt 3 of 3: no retry left, even for a retryable error.
         assert_eq!(
-            q.fail(id, third.fencing_token, "MEDIA_001", true, at(33))
-                .unwrap(),
-            FailOutcome::Failed
+            fail(&third, "MEDIA_001", true, at(33)),
+            Some(RunEnd::Failed)
         );
         let rec = q.get(id).unwrap().unwrap();
         assert_eq!((rec.state, rec.attempts), (JobState::Failed, 3));
         assert_eq!(rec.finished_at, Some(at(33)));
         let counts = q.counts().unwrap();
         assert_eq!((counts.failed, counts.total()), (2, 2));
-    }
-}
-
-#[test]
-fn jitter_shortens_the_backoff_within_bounds() {
-    for db in TestDb::all() {
-        let q = SqlJobQueue::new(db.database().clone(), policy()).with_jitter(Arc::new(|| 0.0));
-        let random = SqlJobQueue::new(db.database().clone(), policy());
-        let v = videos(db.database(), "jit", 2);
-        let ids = enqueue_all(&q, &v, 2, at(0));
-        let a = q
-            .claim("w", 1, TimeDelta::minutes(1), at(0))
-            .unwrap()
-            .remove(0);
-        assert_eq!(
-            q.fail(ids[0], a.fencing_token, "X", true, at(0)).unwrap(),
-            FailOutcome::Retry { run_at: at(5) }
-        );
-        let b = random
-            .claim("w", 1, TimeDelta::minutes(1), at(0))
-            .unwrap()
-            .remove(0);
-        assert_eq!(b.id, ids[1]);
-        let FailOutcome::Retry { run_at } = random
-            .fail(ids[1], b.fencing_token, "X", true, at(0))
-            .unwrap()
-        else {
-            panic!("expected a retry")
-        };
-        assert!(run_at >= at(5) && run_at <= at(10), "{run_at}");
     }
 }
 
@@ -507,49 +605,75 @@ fn cancel_queued_and_running_jobs() {
     for db in TestDb::all() {
         let backend = db.backend();
         let q = queue(db.database());
-        let v = videos(db.database(), "cancel", 4);
-        let ids = enqueue_all(&q, &v, 2, at(0));
+        let runs = runs(db.database());
+        let (owner, v) = owned_videos(db.database(), 5);
+        let ids = enqueue_all(db.database(), &v, 2, at(0));
         let lease = TimeDelta::seconds(30);
+        let cancel = |i: usize, now| runs.cancel_video(owner, v[i], now).unwrap().unwrap();
 
         // Queued: cancelled at once, never claimed.
-        assert_eq!(q.cancel(ids[0], at(1)).unwrap(), CancelOutcome::Cancelled);
-        assert_eq!(state(&q, ids[0]), JobState::Cancelled);
+        match cancel(0, at(1)) {
+            CancelResult::Cancelled(video) => assert_eq!(video.status, VideoStatus::Cancelled),
+            other => panic!("{backend}: {other:?}"),
+        }
+        let rec = q.get(ids[0]).unwrap().unwrap();
         assert_eq!(
-            q.cancel(ids[0], at(2)).unwrap(),
-            CancelOutcome::AlreadyFinished(JobState::Cancelled)
+            (rec.state, rec.finished_at),
+            (JobState::Cancelled, Some(at(1)))
         );
+        assert!(matches!(cancel(0, at(2)), CancelResult::TooLate(_)));
+        assert_eq!(state(&q, ids[0]), JobState::Cancelled);
 
         // Running: the flag is set, the worker sees it at its heartbeat and
-        // acknowledges.
-        let claimed = q.claim("w", 3, lease, at(3)).unwrap();
+        // ends the run cancelled.
+        let claimed = q.claim("w", 4, lease, at(3)).unwrap();
         assert_eq!(
             claimed.iter().map(|c| c.id).collect::<Vec<_>>(),
             ids[1..].to_vec(),
             "{backend}"
         );
-        let (b, c, d) = (&claimed[0], &claimed[1], &claimed[2]);
-        assert_eq!(q.cancel(b.id, at(4)).unwrap(), CancelOutcome::Requested);
-        assert_eq!(state(&q, b.id), JobState::Running);
+        for job in &claimed {
+            runs.start_run(job, at(3)).unwrap().unwrap();
+        }
+        let (b, c, d, e) = (&claimed[0], &claimed[1], &claimed[2], &claimed[3]);
+        assert!(matches!(cancel(1, at(4)), CancelResult::Requested(_)));
+        let rec = q.get(b.id).unwrap().unwrap();
+        assert_eq!((rec.state, rec.cancel_requested), (JobState::Running, true));
         let hb = q.heartbeat(b.id, b.fencing_token, lease, at(5)).unwrap();
         assert!(hb.cancel_requested);
-        q.cancelled(b.id, b.fencing_token, at(6)).unwrap();
+        assert_eq!(
+            runs.finish_run(b, &RunEnding::Cancelled, at(6)).unwrap(),
+            Some(RunEnd::Cancelled)
+        );
         let rec = q.get(b.id).unwrap().unwrap();
         assert_eq!(
             (rec.state, rec.finished_at),
             (JobState::Cancelled, Some(at(6)))
         );
-
-        // A failing job whose cancel was requested is cancelled, not retried.
-        assert_eq!(q.cancel(c.id, at(7)).unwrap(), CancelOutcome::Requested);
         assert_eq!(
-            q.fail(c.id, c.fencing_token, "MEDIA_002", true, at(8))
-                .unwrap(),
-            FailOutcome::Cancelled
+            video(db.database(), owner, v[1]).status,
+            VideoStatus::Cancelled
         );
-        assert_eq!(state(&q, c.id), JobState::Cancelled);
 
-        // A dead worker's job whose cancel was requested: the reaper cancels it.
-        assert_eq!(q.cancel(d.id, at(8)).unwrap(), CancelOutcome::Requested);
+        // A failing job whose cancel was requested is cancelled, not
+        // retried (nor failed).
+        for (job, i, retryable) in [(c, 2, true), (e, 4, false)] {
+            assert!(matches!(cancel(i, at(7)), CancelResult::Requested(_)));
+            let ending = failure(&policy(), job, "MEDIA_002", retryable, at(8));
+            assert_eq!(
+                runs.finish_run(job, &ending, at(8)).unwrap(),
+                Some(RunEnd::Cancelled),
+                "{backend} {ending:?}"
+            );
+            assert_eq!(state(&q, job.id), JobState::Cancelled);
+            let cancelled = video(db.database(), owner, v[i]);
+            assert_eq!(cancelled.status, VideoStatus::Cancelled);
+            assert_eq!(cancelled.error_code, None);
+        }
+
+        // A dead worker's job whose cancel was requested: the reaper cancels
+        // it, and its video is an orphan the runner ends cancelled.
+        assert!(matches!(cancel(3, at(8)), CancelResult::Requested(_)));
         assert_eq!(
             q.reap_expired(at(40)).unwrap(),
             ReapOutcome {
@@ -558,12 +682,30 @@ fn cancel_queued_and_running_jobs() {
             }
         );
         assert_eq!(state(&q, d.id), JobState::Cancelled);
+        assert_eq!(
+            runs.orphans(10).unwrap(),
+            [Orphan {
+                video: v[3],
+                job_state: JobState::Cancelled,
+                last_error: Some(LEASE_EXPIRED.to_owned()),
+            }]
+        );
+        assert!(
+            runs.end_orphan(v[3], &OrphanEnding::Cancelled, at(41))
+                .unwrap()
+        );
+        assert_eq!(
+            video(db.database(), owner, v[3]).status,
+            VideoStatus::Cancelled
+        );
+        assert!(runs.orphans(10).unwrap().is_empty());
 
-        assert!(matches!(
-            q.cancel(JobId::new(), at(9)),
-            Err(JobError::NotFound)
-        ));
-        assert_eq!(q.counts().unwrap().cancelled, 4);
+        assert!(
+            runs.cancel_video(owner, VideoId::new(), at(9))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(q.counts().unwrap().cancelled, 5);
         assert!(q.claim("w", 10, lease, at(100)).unwrap().is_empty());
     }
 }
@@ -572,18 +714,27 @@ fn cancel_queued_and_running_jobs() {
 fn cancelling_a_completed_job_changes_nothing() {
     for db in TestDb::all() {
         let q = queue(db.database());
-        let v = videos(db.database(), "done", 1);
-        let id = enqueue_all(&q, &v, 1, at(0))[0];
+        let runs = runs(db.database());
+        let (owner, v) = owned_videos(db.database(), 1);
+        let id = enqueue_all(db.database(), &v, 1, at(0))[0];
         let job = q
             .claim("w", 1, TimeDelta::seconds(30), at(0))
             .unwrap()
             .remove(0);
-        q.complete(id, job.fencing_token, at(1)).unwrap();
+        runs.start_run(&job, at(0)).unwrap().unwrap();
         assert_eq!(
-            q.cancel(id, at(2)).unwrap(),
-            CancelOutcome::AlreadyFinished(JobState::Completed)
+            runs.finish_run(&job, &completed(v[0]), at(1)).unwrap(),
+            Some(RunEnd::Completed)
         );
-        assert!(!q.get(id).unwrap().unwrap().cancel_requested);
+        match runs.cancel_video(owner, v[0], at(2)).unwrap().unwrap() {
+            CancelResult::TooLate(video) => assert_eq!(video.status, VideoStatus::Completed),
+            other => panic!("{other:?}"),
+        }
+        let rec = q.get(id).unwrap().unwrap();
+        assert_eq!(
+            (rec.state, rec.cancel_requested),
+            (JobState::Completed, false)
+        );
     }
 }
 
@@ -595,38 +746,32 @@ fn enqueue_in_joins_the_callers_transaction() {
     for db in TestDb::all() {
         let backend = db.backend();
         let q = queue(db.database());
-        user(db.database(), "tx-owner");
+        let owner = user(db.database());
+        let video = VideoId::new();
         let mut conn = db.database().conn().unwrap();
+        let insert_video = format!("{VIDEO_COLUMNS}{}", video_values(video, owner));
 
         // Rolled back: neither the video nor the job exists.
-        let job = NewJob::new("tx-v0", 3, at(0), &policy());
+        let job = NewJob::new(video, 3, at(0), &policy());
         let result: Result<(), DbError> = write_transaction(&mut conn, |conn| {
-            diesel::sql_query(format!(
-                "{VIDEO_COLUMNS}{}",
-                video_values("tx-v0", "tx-owner")
-            ))
-            .execute(conn)?;
+            diesel::sql_query(&insert_video).execute(conn)?;
             enqueue_in(conn, &job)?;
             Err(DbError::Conflict("caller gives up".into()))
         });
         assert!(result.is_err());
         assert!(q.get(job.id).unwrap().is_none(), "{backend}");
-        assert!(q.find_by_video("tx-v0").unwrap().is_none());
+        assert!(q.find_by_video(video).unwrap().is_none());
 
         // Committed: both.
         let id = write_transaction(&mut conn, |conn| {
-            diesel::sql_query(format!(
-                "{VIDEO_COLUMNS}{}",
-                video_values("tx-v0", "tx-owner")
-            ))
-            .execute(conn)?;
+            diesel::sql_query(&insert_video).execute(conn)?;
             enqueue_in(conn, &job)
         })
         .unwrap();
-        let rec = q.find_by_video("tx-v0").unwrap().unwrap();
+        let rec = q.find_by_video(video).unwrap().unwrap();
         assert_eq!(
-            (rec.id, rec.state, rec.priority),
-            (id, JobState::Available, 3)
+            (rec.id, rec.video_id, rec.state, rec.priority),
+            (id, video, JobState::Available, 3)
         );
         assert_eq!(
             (rec.attempts, rec.max_attempts, rec.fencing_token),
@@ -636,142 +781,37 @@ fn enqueue_in_joins_the_callers_transaction() {
             (rec.created_at, rec.aged_at, rec.run_at),
             (at(0), at(0), at(0))
         );
-        drop(conn);
 
         // One job per video; a job needs its video.
-        let again = q.enqueue(&NewJob::new("tx-v0", 3, at(1), &policy()));
-        assert!(
-            matches!(again, Err(JobError::Repo(RepoError::Duplicate(_)))),
-            "{again:?}"
-        );
-        let orphan = q.enqueue(&NewJob::new("no-such-video", 3, at(1), &policy()));
-        assert!(matches!(orphan, Err(JobError::Repo(_))), "{orphan:?}");
+        let mut enqueue_one =
+            |job: NewJob| write_transaction(&mut conn, |conn| enqueue_in(conn, &job)).map(|_| ());
+        let again = enqueue_one(NewJob::new(video, 3, at(1), &policy()));
+        assert!(matches!(again, Err(DbError::Duplicate(_))), "{again:?}");
+        assert!(matches!(
+            again.map_err(RepoError::from),
+            Err(RepoError::Duplicate(_))
+        ));
+        let orphan = enqueue_one(NewJob::new(VideoId::new(), 3, at(1), &policy()));
+        assert!(matches!(orphan, Err(DbError::Constraint(_))), "{orphan:?}");
+        drop(conn);
 
         // Deleting the video deletes its job.
-        exec(db.database(), "DELETE FROM videos WHERE id = 'tx-v0'");
+        exec(
+            db.database(),
+            &format!("DELETE FROM videos WHERE id = '{video}'"),
+        );
         assert!(q.get(id).unwrap().is_none(), "{backend}");
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The batch dispatch lease.
-
-fn batch(db: &Database, id: &str) {
-    user(db, &format!("{id}-owner"));
-    exec(
-        db,
-        &format!(
-            "INSERT INTO batches (id, user_id, status, total, created_at, updated_at) \
-             VALUES ('{id}', '{id}-owner', 'queued', 3, '2026-01-01 00:00:00', \
-             '2026-01-01 00:00:00')"
-        ),
-    );
-}
-
-#[test]
-fn batch_lease_is_fenced() {
-    for db in TestDb::all() {
-        let backend = db.backend();
-        let q = queue(db.database());
-        batch(db.database(), "b1");
-        let ttl = TimeDelta::seconds(30);
-
-        let a = q
-            .acquire_batch_lease("b1", "inst-a", ttl, at(0))
-            .unwrap()
-            .unwrap();
-        assert_eq!((a.fencing_token, a.lease_until), (1, at(30)), "{backend}");
-        // Held: nobody else (nor a second acquire by the holder) gets it.
-        assert_eq!(
-            q.acquire_batch_lease("b1", "inst-b", ttl, at(10)).unwrap(),
-            None
-        );
-        assert_eq!(
-            q.acquire_batch_lease("b1", "inst-a", ttl, at(10)).unwrap(),
-            None
-        );
-        let renewed = q
-            .renew_batch_lease("b1", a.fencing_token, ttl, at(20))
-            .unwrap();
-        assert_eq!(renewed.lease_until, at(50));
-        assert_eq!(
-            q.acquire_batch_lease("b1", "inst-b", ttl, at(50)).unwrap(),
-            None
-        );
-
-        // inst-a stalls past its lease: inst-b takes over with a new token.
-        let b = q
-            .acquire_batch_lease("b1", "inst-b", ttl, at(51))
-            .unwrap()
-            .unwrap();
-        assert_eq!(b.fencing_token, 2);
-        assert!(matches!(
-            q.renew_batch_lease("b1", a.fencing_token, ttl, at(52)),
-            Err(JobError::LeaseLost)
-        ));
-        assert!(matches!(
-            q.release_batch_lease("b1", a.fencing_token),
-            Err(JobError::LeaseLost)
-        ));
-        {
-            let mut conn = db.database().conn().unwrap();
-            let held = |conn: &mut ytvc_persistence::AnyConnection, token: i64| {
-                write_transaction(conn, |conn| batch_lease_held_in(conn, "b1", token)).unwrap()
-            };
-            assert!(!held(&mut conn, a.fencing_token));
-            assert!(held(&mut conn, b.fencing_token));
-        }
-        q.release_batch_lease("b1", b.fencing_token).unwrap();
-        // Released: free at once, and the token keeps growing.
-        let c = q
-            .acquire_batch_lease("b1", "inst-a", ttl, at(53))
-            .unwrap()
-            .unwrap();
-        assert_eq!(c.fencing_token, 3);
-
-        assert!(matches!(
-            q.acquire_batch_lease("nope", "inst-a", ttl, at(0)),
-            Err(JobError::NotFound)
-        ));
-        assert!(matches!(
-            q.renew_batch_lease("nope", 1, ttl, at(0)),
-            Err(JobError::NotFound)
-        ));
-    }
-}
-
-#[test]
-fn one_of_many_concurrent_batch_acquirers_wins() {
-    for db in TestDb::all() {
-        batch(db.database(), "b2");
-        let q = Arc::new(queue(&pool(&db, 8)));
-        let barrier = Arc::new(Barrier::new(8));
-        let handles: Vec<_> = (0..8)
-            .map(|i| {
-                let (q, barrier) = (Arc::clone(&q), Arc::clone(&barrier));
-                thread::spawn(move || {
-                    barrier.wait();
-                    q.acquire_batch_lease("b2", &format!("inst-{i}"), TimeDelta::seconds(30), at(0))
-                        .unwrap()
-                })
-            })
-            .collect();
-        let won: Vec<_> = handles
-            .into_iter()
-            .filter_map(|h| h.join().unwrap())
-            .collect();
-        assert_eq!(won.len(), 1, "{}: {won:?}", db.backend());
-        assert_eq!(won[0].fencing_token, 1);
     }
 }
 
 // ---------------------------------------------------------------------------
 // Concurrency: threads, processes, a killed worker.
 
-/// Runs jobs until none is left: claims up to `batch` at a time, fails one
-/// in five on its first attempt (retryable, 1 ms backoff), completes the
-/// rest. Returns the ids it completed.
-fn work(q: &SqlJobQueue, worker: &str, batch: u32) -> Vec<JobId> {
+/// Runs jobs until none is left, as the worker does: claims up to `batch`
+/// at a time, starts each run, fails one in five on its first attempt
+/// (retryable, 1 ms backoff), completes the rest. Returns the ids it
+/// completed.
+fn work(q: &SqlJobQueue, runs: &SqlVideos, worker: &str, batch: u32) -> Vec<JobId> {
     let lease = TimeDelta::minutes(5);
     let mut done = Vec::new();
     let mut idle = 0;
@@ -789,16 +829,20 @@ fn work(q: &SqlJobQueue, worker: &str, batch: u32) -> Vec<JobId> {
             continue;
         }
         for job in jobs {
+            assert!(runs.start_run(&job, Utc::now()).unwrap().is_some());
             if job.attempts == 1 && job.id.0.as_u128() % 5 == 0 {
-                let outcome = q
-                    .fail(job.id, job.fencing_token, "MEDIA_003", true, Utc::now())
-                    .unwrap();
-                assert!(matches!(outcome, FailOutcome::Retry { .. }), "{outcome:?}");
+                let now = Utc::now();
+                let ending = failure(&fast_retry(), &job, "MEDIA_003", true, now);
+                let end = runs.finish_run(&job, &ending, now).unwrap();
+                assert_eq!(end, Some(RunEnd::Retrying), "{ending:?}");
                 continue;
             }
             q.heartbeat(job.id, job.fencing_token, lease, Utc::now())
                 .unwrap();
-            q.complete(job.id, job.fencing_token, Utc::now()).unwrap();
+            let end = runs
+                .finish_run(&job, &completed(job.video_id), Utc::now())
+                .unwrap();
+            assert_eq!(end, Some(RunEnd::Completed));
             done.push(job.id);
         }
     }
@@ -834,36 +878,37 @@ fn assert_each_once(backend: Backend, ids: &[JobId], completions: &[JobId]) {
 fn worker_threads_on_two_pools_run_every_job_exactly_once() {
     for db in TestDb::all() {
         let backend = db.backend();
-        let setup = SqlJobQueue::new(db.database().clone(), fast_retry());
-        let v = videos(db.database(), "threads", 500);
+        let setup = queue(db.database());
+        let v = videos(db.database(), 500);
         let ids: Vec<JobId> = v
             .iter()
             .enumerate()
             .map(|(i, video)| {
                 let priority = [1, 2, 3][i % 3];
-                setup
-                    .enqueue(&NewJob::new(
-                        video.clone(),
-                        priority,
-                        Utc::now(),
-                        &fast_retry(),
-                    ))
-                    .unwrap()
+                enqueue(
+                    db.database(),
+                    &NewJob::new(*video, priority, Utc::now(), &fast_retry()),
+                )
             })
             .collect();
-        // Two queues (two pools, like two instances), four threads each.
-        let queues: Vec<Arc<SqlJobQueue>> = (0..2)
-            .map(|_| Arc::new(SqlJobQueue::new(pool(&db, 5), fast_retry())))
+        // Two queues and video stores (two pools, like two instances), four
+        // threads each.
+        let instances: Vec<Arc<(SqlJobQueue, SqlVideos)>> = (0..2)
+            .map(|_| {
+                let db = pool(&db, 5);
+                Arc::new((queue(&db), runs(&db)))
+            })
             .collect();
         let barrier = Arc::new(Barrier::new(8));
         let started = Instant::now();
         let handles: Vec<_> = (0..8)
             .map(|i| {
-                let q = Arc::clone(&queues[i % 2]);
+                let instance = Arc::clone(&instances[i % 2]);
                 let barrier = Arc::clone(&barrier);
                 thread::spawn(move || {
                     barrier.wait();
-                    work(&q, &format!("q{}-t{i}", i % 2), [1, 3, 8][i % 3])
+                    let (q, runs) = &*instance;
+                    work(q, runs, &format!("q{}-t{i}", i % 2), [1, 3, 8][i % 3])
                 })
             })
             .collect();
@@ -911,14 +956,15 @@ fn job_worker_child() {
     config.max_overflow = 0;
     config.connection_timeout = Duration::from_secs(30);
     let db = Database::connect(&config).unwrap();
-    let q = Arc::new(SqlJobQueue::new(db, fast_retry()));
+    let q = Arc::new(queue(&db));
+    let runs = Arc::new(runs(&db));
     let pid = std::process::id();
     match mode.as_str() {
         "work" => {
             let handles: Vec<_> = (0..4)
                 .map(|t| {
-                    let q = Arc::clone(&q);
-                    thread::spawn(move || work(&q, &format!("p{pid}-t{t}"), 4))
+                    let (q, runs) = (Arc::clone(&q), Arc::clone(&runs));
+                    thread::spawn(move || work(&q, &runs, &format!("p{pid}-t{t}"), 4))
                 })
                 .collect();
             let done: Vec<JobId> = handles
@@ -981,9 +1027,9 @@ fn two_worker_processes_run_every_job_exactly_once() {
     }
     for db in dbs {
         let backend = db.backend();
-        let q = SqlJobQueue::new(db.database().clone(), fast_retry());
-        let v = videos(db.database(), "procs", 500);
-        let ids = enqueue_all(&q, &v, 2, Utc::now());
+        let q = queue(db.database());
+        let v = videos(db.database(), 500);
+        let ids = enqueue_all(db.database(), &v, 2, Utc::now());
         let children = [child(&db, "work"), child(&db, "work")];
         let mut completions = Vec::new();
         let mut per_process = Vec::new();
@@ -1013,9 +1059,10 @@ fn two_worker_processes_run_every_job_exactly_once() {
 fn killed_worker_job_is_reaped_and_completed_once() {
     for db in TestDb::all() {
         let backend = db.backend();
-        let q = SqlJobQueue::new(db.database().clone(), fast_retry());
-        let v = videos(db.database(), "kill", 3);
-        let ids = enqueue_all(&q, &v, 1, Utc::now());
+        let q = queue(db.database());
+        let runs = runs(db.database());
+        let v = videos(db.database(), 3);
+        let ids = enqueue_all(db.database(), &v, 1, Utc::now());
 
         let mut victim = child(&db, "hang");
         let mut lines = BufReader::new(victim.stdout.take().unwrap()).lines();
@@ -1048,8 +1095,8 @@ fn killed_worker_job_is_reaped_and_completed_once() {
                 .unwrap();
             let mine: Vec<_> = jobs.iter().filter(|j| j.id == id).cloned().collect();
             for other in jobs.iter().filter(|j| j.id != id) {
-                q.complete(other.id, other.fencing_token, Utc::now())
-                    .unwrap();
+                let end = runs.finish_run(other, &completed(other.video_id), Utc::now());
+                assert_eq!(end.unwrap(), Some(RunEnd::Completed));
             }
             if let Some(job) = mine.into_iter().next() {
                 break job;
@@ -1066,11 +1113,16 @@ fn killed_worker_job_is_reaped_and_completed_once() {
             "{backend}"
         );
         // The dead worker's token is stale.
-        assert!(matches!(
-            q.complete(id, token, Utc::now()),
-            Err(JobError::LeaseLost)
-        ));
-        q.complete(id, rescued.fencing_token, Utc::now()).unwrap();
+        let dead = ClaimedJob {
+            fencing_token: token,
+            ..rescued.clone()
+        };
+        let ending = completed(rescued.video_id);
+        assert_eq!(runs.finish_run(&dead, &ending, Utc::now()).unwrap(), None);
+        assert_eq!(
+            runs.finish_run(&rescued, &ending, Utc::now()).unwrap(),
+            Some(RunEnd::Completed)
+        );
         let rec = q.get(id).unwrap().unwrap();
         assert_eq!((rec.state, rec.attempts), (JobState::Completed, 2));
         let counts = q.counts().unwrap();

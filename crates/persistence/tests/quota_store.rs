@@ -78,7 +78,7 @@ fn pool(db: &TestDb, size: u32) -> Database {
 }
 
 fn pending_rows(db: &Database) -> i64 {
-    use ytvc_persistence::quota_store::schema::quota_reservations as r;
+    use ytvc_persistence::schema::quota_reservations as r;
     let mut conn = db.conn().unwrap();
     r::table
         .filter(r::state.eq("pending"))
@@ -450,7 +450,7 @@ fn same_outcome<T: PartialEq + std::fmt::Debug>(
 /// Cases share the database and the sweep is global: settle what a case
 /// left pending so the next one starts clean.
 fn settle_leftovers(db: &Database) {
-    use ytvc_persistence::quota_store::schema::quota_reservations as r;
+    use ytvc_persistence::schema::quota_reservations as r;
     let mut conn = db.conn().unwrap();
     diesel::update(r::table.filter(r::state.eq("pending")))
         .set((

@@ -5,6 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
+use ytvc_domain::auth::AuthError;
+use ytvc_domain::jobs::JobError;
+use ytvc_domain::repo::RepoError;
+use ytvc_domain::validation::ValidationError;
 use ytvc_error_codes::{ErrorBody, ErrorCode};
 
 /// A failed request: a catalog code, an optional message and details, extra
@@ -129,6 +133,84 @@ impl ResponseError for ApiError {
 impl From<ytvc_persistence::DbError> for ApiError {
     fn from(e: ytvc_persistence::DbError) -> Self {
         ApiError::new(e.code()).cause(e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let code = e.code();
+        match e {
+            AuthError::Validation(v) => v.into(),
+            AuthError::EmailTaken => ApiError::new(code).message("This email cannot be registered"),
+            AuthError::Forbidden(why) => ApiError::new(code).message(format!("Not allowed: {why}")),
+            AuthError::InvalidToken(why) => ApiError::new(code).cause(why),
+            other => ApiError::new(code).cause(other),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(v: ValidationError) -> Self {
+        ApiError::new(v.code())
+            .message(v.to_string())
+            .details(v.details())
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        ApiError::new(e.code()).cause(e)
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        ApiError::new(e.code()).cause(e)
+    }
+}
+
+impl From<ytvc_domain::videos::VideoError> for ApiError {
+    fn from(e: ytvc_domain::videos::VideoError) -> Self {
+        use ytvc_domain::videos::VideoError as E;
+        let code = e.code();
+        let header = || json!({ "header": "Idempotency-Key" });
+        match e {
+            E::Invalid(v) => v.into(),
+            E::EmptyBatch => ApiError::new(code).message("A batch needs at least one video"),
+            E::Quota { error, at } => super::quota::quota_error(&error, at),
+            E::BadIdempotencyKey => ApiError::new(code)
+                .message("Idempotency-Key must be 1..=255 visible ASCII characters")
+                .details(header()),
+            E::IdempotencyConflict => ApiError::new(code)
+                .message("This Idempotency-Key was used with another request")
+                .details(header()),
+            E::IdempotencyRace => ApiError::new(code)
+                .message("A request with this Idempotency-Key is in progress; retry")
+                .details(header()),
+            E::UserNotFound(Some(user)) => ApiError::new(code)
+                .message("No user with this id")
+                .details(json!({ "user_id": user.to_string() })),
+            E::NotCancellable(status) => ApiError::new(code)
+                .message(format!("The video is already {}", status.as_str()))
+                .details(json!({ "status": status.as_str() })),
+            E::BatchNotCancellable(status) => ApiError::new(code)
+                .message(format!("The batch is already {}", status.as_str()))
+                .details(json!({ "status": status.as_str() })),
+            E::NotReady(status) => ApiError::new(code)
+                .message(format!("The video is {}", status.as_str()))
+                .details(json!({ "status": status.as_str() })),
+            E::ArtifactNotFound(name) => ApiError::new(code)
+                .message("No such artifact")
+                .details(json!({ "name": name })),
+            E::ArtifactUnreadable(cause) => ApiError::new(code).cause(cause),
+            E::InvalidQuery { parameter, message } => ApiError::new(code)
+                .message(message.map_or_else(|| format!("Invalid {parameter}"), str::to_owned))
+                .details(json!({ "parameter": parameter })),
+            E::Forbidden(why) => ApiError::new(code).message(why),
+            E::UnknownPlan(plan) => ApiError::new(code).cause(format!("unknown plan {plan}")),
+            E::Repo(cause) => cause.into(),
+            other => ApiError::new(code).cause(other),
+        }
     }
 }
 

@@ -142,7 +142,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     };
     components.insert("database".to_owned(), database);
     if let Some(stats) = &state.worker_stats {
-        let age_ms = chrono::Utc::now().timestamp_millis()
+        let age_ms = crate::clock::liveness_millis()
             - stats
                 .heartbeat_ms
                 .load(std::sync::atomic::Ordering::Relaxed);

@@ -1,7 +1,12 @@
 //! The HTTP edge: routes, middleware, error rendering and the OpenAPI document.
-//! The only module of the workspace that knows actix-web.
+//! Most of the server's actix-web code lives here: the server is the only
+//! crate of the workspace that knows actix-web, and within it `startup`,
+//! `cli` and `limits` use it too.
 
+pub mod analytics;
+pub mod artifacts;
 pub mod auth;
+pub mod batches;
 pub mod catalog;
 pub mod cors;
 pub mod docs;
@@ -10,7 +15,9 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod quota;
+pub mod submit;
 pub mod videos;
+pub mod views;
 
 use actix_web::{App, HttpRequest, web};
 use ytvc_error_codes::ErrorCode;
@@ -43,6 +50,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         .service(metrics::metrics)
         .configure(auth::configure)
         .configure(videos::configure)
+        .service(artifacts::get_artifact)
+        .configure(batches::configure)
+        .service(analytics::usage)
         .service(quota::get_quota)
         .service(health::health)
         .service(health::ready)

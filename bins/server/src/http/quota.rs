@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use ytvc_error_codes::{ApiResponse, ErrorCode, format_timestamp};
-use ytvc_quota::{QuotaError, UserKey};
+use ytvc_quota::QuotaError;
 
 use super::auth::{Authenticated, blocking, record_limit};
 use super::error::ApiError;
@@ -99,28 +99,8 @@ pub async fn get_quota(
     state: web::Data<AppState>,
     who: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let plan = state
-        .config
-        .plans
-        .get(who.user.plan.as_str())
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::new(ErrorCode::Misconfigured)
-                .cause(format!("unknown plan {}", who.user.plan.as_str()))
-        })?;
-    let st = state.clone();
-    let user = who.user.clone();
-    let p = plan.clone();
-    let status = blocking(move || {
-        st.quota
-            .status_for_plan(
-                &UserKey::from(user.id.to_string()),
-                &p,
-                user.billing_anchor_day,
-            )
-            .map_err(|e| quota_error(&e, Utc::now()))
-    })
-    .await?;
+    let (videos, user) = (state.videos.clone(), who.user.clone());
+    let status = blocking(move || Ok(videos.quota_status(&user)?)).await?;
     let mut rate_limits = BTreeMap::new();
     for kind in [LimitKind::Api, LimitKind::Batch, LimitKind::Video] {
         if let Some(a) = state.limits.peek_user(&who.user, kind).await {

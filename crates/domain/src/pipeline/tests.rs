@@ -207,6 +207,21 @@ impl ArtifactStore for Fake {
             Ok(())
         })
     }
+
+    fn read<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>> {
+        Box::pin(async move {
+            Ok(self
+                .files
+                .lock()
+                .unwrap()
+                .get(&format!("{video_id}/{name}"))
+                .cloned())
+        })
+    }
 }
 
 impl VideoAssembler for Fake {

@@ -72,7 +72,7 @@ pub enum ScreenRule {
     InstructionOverride,
     /// Tries to make the model reveal its system prompt.
     SystemPromptLeak,
-    /// Poses as another chat role or authority ("System:", "[INST]",
+    /// Poses as another chat role or authority ("System:", "\[INST\]",
     /// "developer mode enabled").
     RoleImpersonation,
     /// Contains data delimiters or chat-template markers meant to end the
@@ -129,7 +129,7 @@ const MAX_DEPTH: u8 = 2;
 
 fn compiled() -> &'static [Compiled] {
     static COMPILED: OnceLock<Vec<Compiled>> = OnceLock::new();
-    COMPILED.get_or_init(|| rules::PATTERNS.iter().map(Compiled::new).collect())
+    COMPILED.get_or_init(|| rules::patterns().map(Compiled::new).collect())
 }
 
 /// Screens `text` and returns the first rule it breaks, or `None` when it

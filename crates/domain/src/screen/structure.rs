@@ -3,7 +3,6 @@
 
 use super::ScreenRule;
 use super::normalize::skeleton;
-use super::rules::{FENCE_ROLES, ROLE_LABELS, TAG_EXACT, TAG_WORDS};
 
 /// The longest label before a `:` that is looked at.
 const MAX_LABEL_CHARS: usize = 48;
@@ -31,6 +30,55 @@ pub(crate) fn check(folded: &str) -> Option<ScreenRule> {
     }
     None
 }
+
+/// Role labels that start a line or sentence when followed by `:`
+/// ("System: ...", "### Assistant:"), as skeletons are compared.
+const ROLE_LABELS: &[&str] = &[
+    "system",
+    "system prompt",
+    "system message",
+    "system instructions",
+    "system instruction",
+    "system note",
+    "system override",
+    "system update",
+    "system notice",
+    "system alert",
+    "system command",
+    "sys",
+    "assistant",
+    "developer",
+    "developer message",
+    "developer instructions",
+    "developer note",
+    "developer mode",
+    "admin",
+    "administrator",
+    "admin override",
+    "admin command",
+    "root",
+    "inst",
+    "new instructions",
+    "updated instructions",
+    "real instructions",
+    "actual instructions",
+    "override instructions",
+    "override",
+    "secret instructions",
+    "hidden instructions",
+    "new system prompt",
+    "im start",
+    "openai",
+    "chatgpt",
+    "gpt",
+    "dan",
+    "instructions from developer",
+    "instructions from the developer",
+    "priority instructions",
+    "new task",
+    "new rules",
+    "sudo",
+];
 
 /// `System: ...`, `### Assistant:`, `=== SYSTEM ===` at the start of a line
 /// or sentence.
@@ -72,6 +120,38 @@ fn tag_like(inner: &str) -> bool {
     let parts: Vec<&str> = inner.split(' ').filter(|p| !p.is_empty()).collect();
     ok_chars && (parts.len() == 1 || parts.iter().all(|p| p.chars().count() <= 2))
 }
+
+/// Inner texts of `<tag>`, `[tag]`, `{tag}` that mark a chat role or a data
+/// delimiter, as skeleton substrings.
+const TAG_WORDS: &[&str] = &[
+    "prompt",
+    "instruction",
+    "system",
+    "assistant",
+    "imstart",
+    "imend",
+    "im start",
+    "im end",
+    "endoftext",
+    "end of text",
+    "userinput",
+    "user input",
+    "usermessage",
+    "user message",
+    "userquery",
+    "user query",
+    "userdata",
+    "user data",
+    "developer",
+    "context",
+    "endofturn",
+    "end of turn",
+    "startofturn",
+    "start of turn",
+];
+
+/// Inner texts that mark a role only when they are the whole tag.
+const TAG_EXACT: &[&str] = &["inst", "sys", "user", "human", "s", "eos", "bos"];
 
 fn tag_rule(inner: &str, triple: bool) -> Option<ScreenRule> {
     if !tag_like(inner) {
@@ -150,6 +230,25 @@ fn tags(folded: &str) -> Option<ScreenRule> {
     }
     None
 }
+
+/// Words after a code fence (```` ``` ````) that open a role block.
+const FENCE_ROLES: &[&str] = &[
+    "system",
+    "assistant",
+    "developer",
+    "instructions",
+    "instruction",
+    "sys",
+    "inst",
+    "prompt",
+    "system prompt",
+    "systemprompt",
+    "admin",
+    "root",
+    "user",
+    "human",
+    "override",
+];
 
 /// ```` ```system ````, `~~~ assistant`.
 fn fence_role(folded: &str) -> bool {

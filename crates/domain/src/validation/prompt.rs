@@ -68,6 +68,20 @@ impl Prompt {
         Ok(Self(cleaned))
     }
 
+    /// A prompt that [`parse`](Self::parse) returned before (stored as
+    /// [`as_str`](Self::as_str) gave it): the length rules are checked
+    /// again, the screen is not (it ran at submission).
+    pub(crate) fn restore(stored: String) -> Result<Self, ValidationError> {
+        let length = stored.chars().count();
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&length) || stored.trim() != stored {
+            return Err(ValidationError::malformed(
+                Self::FIELD,
+                "a prompt as stored after validation",
+            ));
+        }
+        Ok(Self(stored))
+    }
+
     /// The cleaned prompt.
     #[must_use]
     pub fn as_str(&self) -> &str {

@@ -309,10 +309,12 @@ impl RpcStatus {
     /// The quota verdict of a 429 / `RESOURCE_EXHAUSTED` (see the module
     /// docs of [`google`](super)).
     pub(crate) fn quota_verdict(&self) -> QuotaVerdict {
-        // Every name a quota limit goes by in the answer.
+        // Every name a quota limit goes by in the answer, and whether each
+        // `QuotaFailure` violation names a per-day quota.
         let mut names: Vec<String> = Vec::new();
         let mut zero_limit = false;
         let mut violations = 0usize;
+        let mut other_violations = 0usize;
         for detail in self.details_of(QUOTA_FAILURE) {
             for v in detail
                 .get("violations")
@@ -321,34 +323,44 @@ impl RpcStatus {
                 .flatten()
             {
                 violations += 1;
-                for key in ["quotaId", "quotaMetric", "subject", "description"] {
-                    names.push(str_at(v, key).to_owned());
+                let own: Vec<String> = ["quotaId", "quotaMetric", "subject", "description"]
+                    .iter()
+                    .map(|key| str_at(v, key).to_ascii_lowercase())
+                    .collect();
+                if !own.iter().any(|n| names_per_day(n)) {
+                    other_violations += 1;
                 }
+                names.extend(own);
                 zero_limit |= v.get("quotaValue").is_some_and(is_zero);
             }
         }
         for detail in self.details_of(ERROR_INFO) {
             if let Some(meta) = detail.get("metadata") {
                 for key in ["quota_limit", "quota_metric", "quota_location"] {
-                    names.push(str_at(meta, key).to_owned());
+                    names.push(str_at(meta, key).to_ascii_lowercase());
                 }
                 zero_limit |= meta.get("quota_limit_value").is_some_and(is_zero);
             }
         }
         let message = self.message.to_ascii_lowercase();
         names.push(message.clone());
-        let names: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
         zero_limit |= message.contains("limit: 0,") || message.ends_with("limit: 0");
 
-        let per_day = names.iter().any(|n| {
-            ["perday", "per day", "per_day", "daily", "per-day"]
-                .iter()
-                .any(|w| n.contains(w))
-        });
-        if per_day || zero_limit {
+        if zero_limit {
             return QuotaVerdict::Exhausted;
         }
-        if self.retry_delay().is_some() {
+        let retry_info = self.retry_delay().is_some();
+        if names.iter().any(|n| names_per_day(n)) {
+            // A per-day quota listed beside shorter ones, with a RetryInfo:
+            // the server says when to come back, so it is capacity. Alone,
+            // or without a RetryInfo, it resets tomorrow.
+            return if retry_info && other_violations > 0 {
+                QuotaVerdict::Capacity
+            } else {
+                QuotaVerdict::Exhausted
+            };
+        }
+        if retry_info {
             return QuotaVerdict::Capacity;
         }
         let per_minute = names.iter().any(|n| {
@@ -376,6 +388,13 @@ impl RpcStatus {
         }
         QuotaVerdict::Capacity
     }
+}
+
+/// Whether a (lower-case) quota name or message names a per-day quota.
+fn names_per_day(name: &str) -> bool {
+    ["perday", "per day", "per_day", "daily", "per-day"]
+        .iter()
+        .any(|w| name.contains(w))
 }
 
 /// What a 429 / `RESOURCE_EXHAUSTED` means.
@@ -586,6 +605,46 @@ mod tests {
                 service: Service::Llm
             }
         );
+
+        // A per-day quota among per-minute ones, with a RetryInfo (the
+        // shape of googleapis/python-genai#2044): the server's delay is
+        // honoured. Without the RetryInfo it is final.
+        let violation = |metric: &str, id: &str| {
+            json!({"quotaMetric": format!("generativelanguage.googleapis.com/{metric}"),
+                "quotaId": id, "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"}})
+        };
+        let several = [
+            violation(
+                "generate_content_free_tier_requests",
+                "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            ),
+            violation(
+                "generate_content_free_tier_requests",
+                "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            ),
+            violation(
+                "generate_content_free_tier_input_token_count",
+                "GenerateContentInputTokensPerModelPerMinute-FreeTier",
+            ),
+        ];
+        let mixed = json!([
+            {"@type": QUOTA_FAILURE, "violations": several},
+            {"@type": RETRY_INFO, "retryDelay": "47s"}
+        ]);
+        let f = classify(429, &too_many(billing, &mixed));
+        assert!(!f.permanent, "{:?}", f.error);
+        assert_eq!(f.retry_after, Some(Duration::from_secs(47)));
+        assert!(matches!(f.error, MediaError::Unavailable { .. }));
+        let no_hint = json!([{"@type": QUOTA_FAILURE, "violations": several}]);
+        assert!(classify(429, &too_many(billing, &no_hint)).permanent);
+        // Several violations, every one per day: final despite the hint.
+        let daily = json!([
+            {"@type": QUOTA_FAILURE, "violations": [
+                violation("generate_content_free_tier_requests", "GenerateRequestsPerDayPerProjectPerModel-FreeTier"),
+                violation("generate_content_free_tier_input_token_count", "GenerateContentInputTokensPerModelPerDay-FreeTier")]},
+            {"@type": RETRY_INFO, "retryDelay": "47s"}
+        ]);
+        assert!(classify(429, &too_many(billing, &daily)).permanent);
 
         // Only a Help link: the billing message decides.
         let help = json!([{"@type": "type.googleapis.com/google.rpc.Help", "links": []}]);

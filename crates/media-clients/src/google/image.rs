@@ -8,7 +8,7 @@ use ytvc_domain::AspectRatio;
 use ytvc_domain::media::{MediaBlob, MediaError, MediaFormat, Scene, Service};
 
 use super::http::{bad_response, refused, str_at};
-use super::llm::safety_block;
+use super::llm::inline_data;
 use super::{GoogleProvider, ImageBackend};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -86,18 +86,10 @@ fn imagen_image(answer: &Value) -> Result<MediaBlob, MediaError> {
 
 /// The image of a Gemini `generateContent` answer (`inlineData`).
 fn gemini_image(answer: &Value) -> Result<MediaBlob, MediaError> {
-    if let Some(reason) = safety_block(answer) {
-        return Err(refused(Service::Imagen, reason));
-    }
-    let parts = answer
-        .pointer("/candidates/0/content/parts")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_response(Service::Imagen, "the answer has no candidate parts"))?;
-    let data = parts
-        .iter()
-        .filter_map(|p| p.get("inlineData").or_else(|| p.get("inline_data")))
-        .find_map(|d| d.get("data").and_then(Value::as_str))
-        .ok_or_else(|| bad_response(Service::Imagen, "the answer has no inlineData image"))?;
+    let data = inline_data(answer, Service::Imagen)?
+        .get("data")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad_response(Service::Imagen, "the inlineData has no image"))?;
     image_blob(data)
 }
 
@@ -131,4 +123,21 @@ pub(super) async fn still(
             .map_err(crate::resilience::Failure::permanent)
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thought_images_are_skipped() {
+        let png = STANDARD.encode(b"\x89PNG\r\n\x1a\nfinal");
+        let draft = STANDARD.encode(b"\x89PNG\r\n\x1a\ndraft");
+        let answer = json!({"candidates": [{"content": {"role": "model", "parts": [
+            {"inlineData": {"mimeType": "image/png", "data": draft}, "thought": true},
+            {"inlineData": {"mimeType": "image/png", "data": png}}
+        ]}, "finishReason": "STOP"}]});
+        let blob = gemini_image(&answer).unwrap();
+        assert!(blob.bytes.ends_with(b"final"));
+    }
 }

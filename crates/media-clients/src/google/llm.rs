@@ -101,6 +101,23 @@ pub(super) fn safety_block(answer: &Value) -> Option<String> {
         .then(|| format!("answer blocked: finishReason {finish}"))
 }
 
+/// The first `inlineData` of a `generateContent` answer's first candidate
+/// (thought parts skipped: a thinking model's interim output is not the
+/// answer): a safety block is a refusal, no such part a bad response.
+pub(super) fn inline_data(answer: &Value, service: Service) -> Result<&Value, MediaError> {
+    if let Some(reason) = safety_block(answer) {
+        return Err(refused(service, reason));
+    }
+    answer
+        .pointer("/candidates/0/content/parts")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_response(service, "the answer has no candidate parts"))?
+        .iter()
+        .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
+        .find_map(|p| p.get("inlineData").or_else(|| p.get("inline_data")))
+        .ok_or_else(|| bad_response(service, "the answer has no inlineData"))
+}
+
 /// The text of the first candidate (its non-thought parts, joined).
 fn candidate_text(answer: &Value) -> Option<String> {
     let parts = answer

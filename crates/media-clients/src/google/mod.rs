@@ -4,14 +4,15 @@
 //! | flavor | constructor | endpoints | credentials |
 //! |---|---|---|---|
 //! | `gemini` | [`GoogleProvider::gemini`] | `{gemini_base}/v1beta/models/{m}:{method}` | API key in the `x-goog-api-key` header (never in the URL) |
-//! | `vertex` | [`GoogleProvider::vertex`] | `{vertex_base}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}` | OAuth2 access tokens minted from a service-account key ([`ServiceAccountKey`]), `Authorization: Bearer` |
+//! | `vertex` | [`GoogleProvider::vertex`] | `{vertex_base}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}`; by default `vertex_base` is `https://aiplatform.googleapis.com` for `global`, `https://aiplatform.{us,eu}.rep.googleapis.com` for the multi-regions `us` / `eu`, `https://{region}-aiplatform.googleapis.com` otherwise | OAuth2 access tokens minted from a service-account key ([`ServiceAccountKey`]), `Authorization: Bearer` |
 //!
 //! | port | call | answer |
 //! |---|---|---|
 //! | [`ScriptWriter`] | `generateContent`, JSON constrained by `responseSchema` | `candidates[0].content.parts[].text` |
 //! | [`VisualGenerator::still`] | [`ImageBackend::Imagen`]: `:predict`; [`ImageBackend::Gemini`]: `generateContent` with `responseModalities: ["IMAGE"]` | `predictions[0].bytesBase64Encoded` / `inlineData` (PNG or JPEG) |
 //! | [`VisualGenerator::clip`] | `:predictLongRunning`, then polled (Gemini: `GET {name}`; Vertex: `POST …:fetchPredictOperation`) | Gemini: `generateVideoResponse.generatedSamples[0].video.uri` (downloaded) or inline bytes; Vertex: `videos[0].bytesBase64Encoded` or `gcsUri` |
-//! | [`Narrator`] | `{tts_base}/v1/text:synthesize`, `LINEAR16` | `audioContent`: a WAV with its header |
+//! | [`Narrator`] (Gemini API) | the TTS model's `generateContent` with `responseModalities: ["AUDIO"]` and `speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName` ([`TtsVoices`]), API key | `inlineData`: 16-bit PCM (`audio/L16;codec=pcm;rate=24000`) wrapped in a RIFF header at the answered rate, or a WAV used as is |
+//! | [`Narrator`] (Vertex AI) | Cloud TTS `{tts_base}/v1/text:synthesize`, `LINEAR16`, the Chirp 3: HD voice `{languageCode}-Chirp3-HD-{name}` ([`TtsVoices`]) | `audioContent`: a WAV with its header |
 //!
 //! Every base URL, model, timeout and the Veo polling are in
 //! [`GoogleConfig`]; secrets are [`Secret`]s (`Debug` prints `***`) and are
@@ -48,29 +49,30 @@
 //! | Imagen: no prediction, or `raiFilteredReason`; Gemini image: a safety `finishReason` | `Refused` (`VIDEO_001`) | never | not counted |
 //! | Veo: `raiMediaFilteredCount` > 0 / `raiMediaFilteredReasons` | `Refused` (`VIDEO_001`) | never | not counted |
 //!
-//! **429 rule.** A 429 (or a failed operation with `RESOURCE_EXHAUSTED`) is
-//! *exhausted quota* — final — when, in this order:
+//! **429 rule.** A 429 (or a failed operation with `RESOURCE_EXHAUSTED`) is,
+//! in this order:
 //!
-//! 1. a quota it names (`QuotaFailure.violations[].quotaId` / `quotaMetric`
-//!    / `subject` / `description`, `ErrorInfo.metadata.quota_limit`, or the
-//!    message) is a per-day quota (`PerDay`, `per day`, `daily`), or its
-//!    limit is 0 (`quotaValue: "0"`, `limit: 0`): it resets tomorrow or was
-//!    never granted;
-//!
-//! otherwise it is *capacity* — retried — when:
-//!
-//! 2. it carries a `RetryInfo` (the server says when to come back; a wait
-//!    longer than `Backoff::max_retry_after` ends the retries at once);
-//! 3. or it names a per-minute quota, or its message says "try again later";
-//!
-//! otherwise it is *exhausted quota* when:
-//!
-//! 4. it has `QuotaFailure` violations, or the message says the quota is
-//!    exceeded ("exceeded your current quota", "quota exceeded", "check
-//!    your plan and billing details");
-//!
-//! and anything else (`RESOURCE_EXHAUSTED` with no quota details, e.g.
-//! "Resource has been exhausted (e.g. check quota).") is capacity.
+//! 1. *exhausted quota* — final — when a limit it names is 0 (`quotaValue:
+//!    "0"`, `ErrorInfo.metadata.quota_limit_value`, `limit: 0` in the
+//!    message): the quota was never granted;
+//! 2. when a quota it names (`QuotaFailure.violations[].quotaId` /
+//!    `quotaMetric` / `subject` / `description`,
+//!    `ErrorInfo.metadata.quota_limit`, or the message) is a per-day quota
+//!    (`PerDay`, `per day`, `daily`): *capacity* — retried after the
+//!    `RetryInfo` — if it carries a `RetryInfo` **and** lists at least one
+//!    violation that is not per-day (the Gemini API lists the per-day quota
+//!    beside the per-minute ones it also hit, e.g.
+//!    googleapis/python-genai#2044); otherwise *exhausted quota* (only
+//!    per-day quotas, or no hint: it resets tomorrow);
+//! 3. *capacity* when it carries a `RetryInfo` (the server says when to
+//!    come back; a wait longer than `Backoff::max_retry_after` ends the
+//!    retries at once), names a per-minute quota, or its message says "try
+//!    again later";
+//! 4. *exhausted quota* when it has `QuotaFailure` violations, or the
+//!    message says the quota is exceeded ("exceeded your current quota",
+//!    "quota exceeded", "check your plan and billing details");
+//! 5. *capacity* otherwise (`RESOURCE_EXHAUSTED` with no quota details, e.g.
+//!    "Resource has been exhausted (e.g. check quota).").
 //!
 //! # Veo
 //!
@@ -90,6 +92,31 @@
 //! URLs under the configured base (the API key never reaches the redirect
 //! target on another host). Veo has no 1:1
 //! output, so square videos ask for 16:9 clips (the assembler fits them).
+//!
+//! Veo 3 clips carry their own audio. The assembler keeps only a clip's
+//! picture (the sound track is the narration), so the clip audio is
+//! dropped: on Vertex AI the submit sends `generateAudio` =
+//! [`GoogleConfig::veo_generate_audio`] (default `false`); the Gemini API
+//! refuses that parameter, so it is not sent there and the clip's audio is
+//! dropped by the assembler.
+//!
+//! On the Gemini API, Google's changelog (2026-06-15) names the Veo 3.1
+//! preview ids as the replacements of Veo 3.0; later third-party notices
+//! report those ids shut down on 2026-10-22, the API's video successor
+//! being Gemini Omni (the Interactions API, not implemented here). Should
+//! Veo answer 404, the clip fails as `Rejected` (`MEDIA_001`, not counted)
+//! and every scene falls back to a still.
+//!
+//! # Sources
+//!
+//! Request and answer shapes follow the Google Gen AI SDK
+//! (googleapis/python-genai: `models.py` converters, `types.py`
+//! `SpeechConfig` / `VoiceConfig` / `PrebuiltVoiceConfig` / `ImageConfig`,
+//! `_api_client.py` endpoint rules) and Google's pages: Gemini API
+//! deprecations and release notes, speech generation (voices), Cloud TTS
+//! Chirp 3: HD voices, the Veo on Vertex AI API reference
+//! (`generateAudio`), Generative AI locations (multi-region hosts), and
+//! `SsmlVoiceGender` (`NEUTRAL` not supported) in the Cloud TTS client.
 
 mod auth;
 mod config;
@@ -187,8 +214,8 @@ impl GoogleProvider {
     ///
     /// # Errors
     ///
-    /// [`GoogleSetupError`] when a model name or base URL is invalid or an
-    /// HTTP client cannot be built.
+    /// [`GoogleSetupError`] when a model name, voice name or base URL is
+    /// invalid or an HTTP client cannot be built.
     pub fn gemini(
         config: GoogleConfig,
         api_key: Secret,
@@ -196,6 +223,14 @@ impl GoogleProvider {
     ) -> Result<Self, GoogleSetupError> {
         if api_key.expose().trim().is_empty() {
             return Err(GoogleSetupError::Config("the API key is empty".into()));
+        }
+        let voices = &config.tts_voices;
+        for name in [&voices.male, &voices.female, &voices.neutral] {
+            if !tts::is_prebuilt_voice_name(name) {
+                return Err(GoogleSetupError::Config(format!(
+                    "tts voice {name:?}: Gemini TTS takes a prebuilt voice name (letters only)"
+                )));
+            }
         }
         let api = Api::Gemini {
             base: base_url(&config.gemini_base_url)?,
@@ -221,9 +256,7 @@ impl GoogleProvider {
         }
         let base = match &config.vertex_base_url {
             Some(base) => base_url(base)?,
-            // The global location has no regional prefix.
-            None if target.location == "global" => "https://aiplatform.googleapis.com".to_owned(),
-            None => format!("https://{}-aiplatform.googleapis.com", target.location),
+            None => vertex_endpoint(&target.location),
         };
         let api = Api::Vertex {
             base,
@@ -231,6 +264,12 @@ impl GoogleProvider {
             location: target.location,
         };
         let source = TokenSource::new(key, config.timeouts.token, config.token_refresh_margin)?;
+        let mut config = config;
+        // Veo ids differ between the APIs: the Gemini API default becomes
+        // the Vertex one (a configured model is left alone).
+        if config.veo_model == GoogleConfig::DEFAULT_VEO_MODEL {
+            GoogleConfig::DEFAULT_VERTEX_VEO_MODEL.clone_into(&mut config.veo_model);
+        }
         Self::build(config, api, Auth::ServiceAccount(Box::new(source)), guards)
     }
 
@@ -244,6 +283,7 @@ impl GoogleProvider {
             ("llm_model", &config.llm_model),
             ("image_model", &config.image_model),
             ("veo_model", &config.veo_model),
+            ("tts_model", &config.tts_model),
         ] {
             check_path_segment(what, model)?;
         }
@@ -323,6 +363,19 @@ impl GoogleProvider {
     }
 }
 
+/// The Vertex AI endpoint of `location` (the rules of the Google Gen AI
+/// SDK, `google/genai/_api_client.py`): `global` has no regional prefix,
+/// the multi-region jurisdictions `us` and `eu` are
+/// `aiplatform.{location}.rep.googleapis.com`, and a region is
+/// `{location}-aiplatform.googleapis.com`.
+fn vertex_endpoint(location: &str) -> String {
+    match location {
+        "global" => "https://aiplatform.googleapis.com".to_owned(),
+        "us" | "eu" => format!("https://aiplatform.{location}.rep.googleapis.com"),
+        region => format!("https://{region}-aiplatform.googleapis.com"),
+    }
+}
+
 /// A base URL without its trailing `/`; must be `http(s)://`.
 fn base_url(url: &str) -> Result<String, GoogleSetupError> {
     let url = url.trim().trim_end_matches('/');
@@ -385,5 +438,30 @@ impl Narrator for GoogleProvider {
         language: &'a Language,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
         Box::pin(tts::narrate(self, scene, voice, language))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vertex_endpoints_follow_the_location() {
+        assert_eq!(
+            vertex_endpoint("global"),
+            "https://aiplatform.googleapis.com"
+        );
+        assert_eq!(
+            vertex_endpoint("us"),
+            "https://aiplatform.us.rep.googleapis.com"
+        );
+        assert_eq!(
+            vertex_endpoint("eu"),
+            "https://aiplatform.eu.rep.googleapis.com"
+        );
+        assert_eq!(
+            vertex_endpoint("europe-west4"),
+            "https://europe-west4-aiplatform.googleapis.com"
+        );
     }
 }

@@ -211,8 +211,10 @@ pub(super) async fn clip(
     if let Some(seconds) = p.config.veo_duration_seconds {
         parameters["durationSeconds"] = json!(seconds);
     }
+    // Vertex only: the Gemini API refuses both.
     if matches!(p.api, Api::Vertex { .. }) {
         parameters["sampleCount"] = json!(1);
+        parameters["generateAudio"] = json!(p.config.veo_generate_audio);
     }
     let body = json!({
         "instances": [{"prompt": scene.visual_prompt}],

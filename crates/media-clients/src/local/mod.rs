@@ -221,6 +221,25 @@ impl ArtifactStore for LocalProvider {
             .await
         })
     }
+
+    fn read<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>> {
+        Box::pin(async move {
+            let (Some(dir), true) = (self.video_dir(video_id), is_artifact_name(name)) else {
+                return Ok(None);
+            };
+            let path = dir.join(name);
+            blocking(move || match std::fs::read(&path) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(io_error("read", &path, &e)),
+            })
+            .await
+        })
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -123,7 +123,7 @@ pub fn generate_content(text: &str) -> Value {
         }],
         "usageMetadata": {"promptTokenCount": 389, "candidatesTokenCount": 152, "totalTokenCount": 541,
             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 389}]},
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.8-flash",
         "responseId": "Xm1WaN2tKpGrvdIP-4mUsAY"
     })
 }
@@ -142,7 +142,7 @@ pub fn safety_blocked() -> Value {
             ]
         }],
         "usageMetadata": {"promptTokenCount": 389, "totalTokenCount": 389},
-        "modelVersion": "gemini-2.5-flash"
+        "modelVersion": "gemini-3.8-flash"
     })
 }
 
@@ -153,7 +153,7 @@ pub fn prompt_blocked() -> Value {
             "blockReason": "PROHIBITED_CONTENT"
         },
         "usageMetadata": {"promptTokenCount": 389, "totalTokenCount": 389},
-        "modelVersion": "gemini-2.5-flash"
+        "modelVersion": "gemini-3.8-flash"
     })
 }
 
@@ -162,17 +162,45 @@ pub fn rate_limited(retry_delay: &str) -> Value {
     json!({
         "error": {
             "code": 429,
-            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10, model: gemini-2.5-flash\nPlease retry in 37.123456s.",
+            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10, model: gemini-3.8-flash\nPlease retry in 37.123456s.",
             "status": "RESOURCE_EXHAUSTED",
             "details": [
                 {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
                     "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
-                    "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                    "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"},
                     "quotaValue": "10"}]},
                 {"@type": "type.googleapis.com/google.rpc.Help", "links": [{
                     "description": "Learn more about Gemini API quotas",
                     "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
+            ]
+        }
+    })
+}
+
+/// A per-minute limit hit on the free tier: the Gemini API lists every quota
+/// of the model it counts against, the per-day one included, and says when
+/// to come back (the shape of googleapis/python-genai#2044).
+pub fn rate_limited_listing_daily(retry_delay: &str) -> Value {
+    let violation = |metric: &str, id: &str| {
+        json!({"quotaMetric": format!("generativelanguage.googleapis.com/{metric}"),
+            "quotaId": id, "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"}})
+    };
+    json!({
+        "error": {
+            "code": 429,
+            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.Help", "links": [{
+                    "description": "Learn more about Gemini API quotas",
+                    "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                    violation("generate_content_free_tier_requests", "GenerateRequestsPerDayPerProjectPerModel-FreeTier"),
+                    violation("generate_content_free_tier_requests", "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"),
+                    violation("generate_content_free_tier_input_token_count", "GenerateContentInputTokensPerModelPerMinute-FreeTier")
+                ]},
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
             ]
         }
@@ -184,13 +212,13 @@ pub fn quota_exhausted() -> Value {
     json!({
         "error": {
             "code": 429,
-            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 250, model: gemini-2.5-flash",
+            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 250, model: gemini-3.8-flash",
             "status": "RESOURCE_EXHAUSTED",
             "details": [
                 {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
                     "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
                     "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-                    "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                    "quotaDimensions": {"location": "global", "model": "gemini-3.8-flash"},
                     "quotaValue": "250"}]},
                 {"@type": "type.googleapis.com/google.rpc.Help", "links": [{
                     "description": "Learn more about Gemini API quotas",
@@ -259,7 +287,7 @@ pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-/// Imagen `:predict` answer.
+/// Imagen `:predict` answer (a configured Imagen model on Vertex AI).
 pub fn imagen_answer() -> Value {
     json!({"predictions": [{"mimeType": "image/png", "bytesBase64Encoded": b64(&png_bytes())}]})
 }
@@ -276,11 +304,39 @@ pub fn gemini_image_answer() -> Value {
             "index": 0
         }],
         "usageMetadata": {"promptTokenCount": 14, "candidatesTokenCount": 1290, "totalTokenCount": 1304},
-        "modelVersion": "gemini-2.5-flash-image"
+        "modelVersion": "gemini-nano-banana-2.1"
     })
 }
 
-/// Text-to-speech answer.
+/// Cloud Text-to-Speech `text:synthesize` answer (Vertex AI flavor).
 pub fn tts_answer() -> Value {
     json!({"audioContent": b64(&wav_bytes())})
+}
+
+/// 100 samples of 16-bit little-endian mono PCM (a ramp), what Gemini TTS
+/// answers.
+pub fn pcm_bytes() -> Vec<u8> {
+    (0..100i16).flat_map(|i| (i * 300).to_le_bytes()).collect()
+}
+
+/// A Gemini TTS `generateContent` answer: the audio as `inlineData` of
+/// `mime_type` (`audio/L16;codec=pcm;rate=24000` for PCM).
+pub fn gemini_tts_answer_of(mime_type: &str, audio: &[u8]) -> Value {
+    json!({
+        "candidates": [{
+            "content": {"parts": [{"inlineData": {"mimeType": mime_type, "data": b64(audio)}}], "role": "model"},
+            "finishReason": "STOP",
+            "index": 0
+        }],
+        "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 83, "totalTokenCount": 91,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 8}],
+            "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 83}]},
+        "modelVersion": "gemini-3.8-flash-tts",
+        "responseId": "b0NWaPq3HJ2ovdIPzZ6ZqQk"
+    })
+}
+
+/// A Gemini TTS answer of [`pcm_bytes`] at 24 kHz.
+pub fn gemini_tts_answer() -> Value {
+    gemini_tts_answer_of("audio/L16;codec=pcm;rate=24000", &pcm_bytes())
 }

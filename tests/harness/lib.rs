@@ -1,11 +1,26 @@
-#![doc = include_str!("README.md")]
+#![doc = include_str!("../README.md")]
 
+mod google;
+mod logs;
+mod requests;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 use ytvc_persistence::testing::TestDb;
-use ytvc_server::config::Config;
+use ytvc_server::config::{Config, MediaProvider, Secret};
 use ytvc_server::startup::Application;
+use ytvc_server::state::AppState;
+
+pub use google::{FakeGoogle, Outage};
+pub use logs::LogCapture;
+pub use requests::{BatchReq, UNKNOWN_ID, VideoReq};
+
+/// The paths and key of the fake Google.
+pub mod fake_google {
+    pub use crate::google::{API_KEY, IMAGEN, LLM, OPERATION, TTS, VEO};
+}
 
 /// The password every harness user gets.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -29,57 +44,13 @@ pub struct TestApp {
     pub config: Config,
     /// The server's clock (manual: tests move time with it).
     pub clock: ytvc_server::clock::AppClock,
+    /// The server's shared state (its services: the harness sets up through them).
+    state: Arc<AppState>,
+    log: Option<LogCapture>,
     handle: actix_web_handle::Handle,
     /// The database, owned by the first app of a fleet (dropped with it).
-    _db: std::sync::Arc<TestDb>,
+    db: Arc<TestDb>,
     _data_dir: tempfile::TempDir,
-}
-
-/// The server's log, one JSON object per line, kept in memory.
-#[derive(Clone, Default)]
-pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl LogCapture {
-    /// Everything logged so far.
-    #[must_use]
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log lock")).into_owned()
-    }
-
-    /// Every line logged so far, parsed (panics on a line that is not JSON).
-    #[must_use]
-    pub fn lines(&self) -> Vec<Value> {
-        self.text()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-
-    /// The `request` line of the request with id `request_id`, waiting up to
-    /// 5 s for it (the line is written once the response is on its way).
-    pub async fn request_line(&self, request_id: &str) -> Value {
-        for _ in 0..500 {
-            if let Some(l) = self
-                .lines()
-                .into_iter()
-                .find(|l| l["msg"] == "request" && l["request_id"] == request_id)
-            {
-                return l;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no request line for {request_id}:\n{}", self.text());
-    }
 }
 
 /// A thin wrapper so the harness does not depend on actix-web directly.
@@ -109,6 +80,16 @@ impl Reply {
             .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
+    }
+
+    /// The `data` of a success envelope, after asserting the status.
+    ///
+    /// # Panics
+    /// When the status is another.
+    #[track_caller]
+    pub fn data(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        &self.body["data"]
     }
 
     /// Asserts this is an error envelope with `code` and the code's status;
@@ -155,45 +136,172 @@ impl Reply {
     }
 }
 
-impl TestApp {
-    /// Starts a server on SQLite.
-    pub async fn spawn() -> Self {
-        Self::spawn_with(Db::Sqlite, |_| {})
-            .await
-            .expect("sqlite is always available")
+type Tweak = Box<dyn FnOnce(&mut Config)>;
+
+/// How a [`TestApp`] is set up: [`TestApp::builder`], a knob per need, then
+/// [`spawn`](Self::spawn). By default: SQLite, no worker (videos stay
+/// queued), no assembly of `video.mp4`, the offline `local` provider
+/// without faults, no Redis, a random signing key, the log discarded.
+///
+/// ```no_run
+/// # async fn demo() {
+/// use ytvc_e2e::TestApp;
+/// let app = TestApp::builder()
+///     .with_worker()
+///     .with_media_faults("clip=always")
+///     .spawn()
+///     .await;
+/// # }
+/// ```
+#[must_use = "a builder does nothing until spawned"]
+pub struct Builder {
+    db: Db,
+    tweaks: Vec<Tweak>,
+    capture: bool,
+}
+
+impl Builder {
+    /// Runs on `db` (see [`try_spawn`](Self::try_spawn) for PostgreSQL).
+    pub fn with_db(mut self, db: Db) -> Self {
+        self.db = db;
+        self
     }
 
-    /// Starts a server on the given database, after `tweak` adjusts the
-    /// configuration; `None` (with a printed reason) when PostgreSQL is asked
-    /// for but not configured.
+    /// Runs the in-process worker: submitted videos are made.
+    pub fn with_worker(self) -> Self {
+        self.with_config(|c| c.worker_enabled = true)
+    }
+
+    /// Assembles `video.mp4` (CPU work most tests do not need).
+    pub fn with_assembly(self) -> Self {
+        self.with_config(|c| c.media.assembly = true)
+    }
+
+    /// Uses the media provider `provider`.
+    pub fn with_provider(self, provider: MediaProvider) -> Self {
+        self.with_config(move |c| c.media_provider = provider)
+    }
+
+    /// Injects faults into the offline `local` provider (`YTVC_MEDIA_FAULTS`
+    /// syntax: `clip=always`, `narrate=slow:800`, comma-separated).
+    pub fn with_media_faults(self, faults: &str) -> Self {
+        let faults = faults.to_owned();
+        self.with_config(move |c| c.media_faults = Some(faults))
+    }
+
+    /// Uses the `gemini` provider against `google` (its key, no backoff
+    /// between a service's retries, a fast Veo poll) with one job at a time,
+    /// so the calls to the fake can be counted per video.
+    pub fn with_fake_google(self, google: &FakeGoogle) -> Self {
+        let endpoint = google.uri();
+        self.with_provider(MediaProvider::Gemini)
+            .with_config(move |c| {
+                c.worker_concurrency = 1;
+                c.media.gemini_api_key = Some(Secret::new(google::API_KEY.to_owned()));
+                c.media.google_endpoint = Some(endpoint);
+                c.media.retry_base = Duration::ZERO;
+                c.media.veo_poll = Duration::from_millis(10);
+            })
+    }
+
+    /// Keeps the rate limits in Redis at `url`.
+    pub fn with_redis(self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.with_config(move |c| c.redis_url = Some(Secret::new(url)))
+    }
+
+    /// Signs tokens with `secret` (apps given the same one accept each
+    /// other's tokens).
+    pub fn with_jwt_secret(self, secret: &str) -> Self {
+        let secret = secret.to_owned();
+        self.with_config(move |c| c.jwt_secret = Some(Secret::new(secret)))
+    }
+
+    /// Any other change to the configuration (applied after the knobs
+    /// before it, before those after it).
+    pub fn with_config(mut self, tweak: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
+    }
+
+    /// Captures the server's JSON log lines ([`TestApp::logs`]).
+    pub fn capture_logs(mut self) -> Self {
+        self.capture = true;
+        self
+    }
+
+    /// Starts the server.
+    ///
+    /// # Panics
+    /// When it cannot start, or runs on PostgreSQL and none is configured
+    /// (use [`try_spawn`](Self::try_spawn) to skip instead).
+    pub async fn spawn(self) -> TestApp {
+        let db = self.db;
+        self.try_spawn()
+            .await
+            .unwrap_or_else(|| panic!("{db:?} is not configured"))
+    }
+
+    /// Starts the server; `None` (with a printed reason) when PostgreSQL is
+    /// asked for but not configured.
     ///
     /// # Panics
     /// When the server cannot start.
-    pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
-        Self::spawn_logging(db, tweak, None).await
-    }
-
-    /// [`spawn_with`](Self::spawn_with), with the server's JSON log lines
-    /// captured in the returned [`LogCapture`].
-    pub async fn spawn_captured(
-        db: Db,
-        tweak: impl FnOnce(&mut Config),
-    ) -> Option<(Self, LogCapture)> {
-        let capture = LogCapture::default();
-        let app = Self::spawn_logging(db, tweak, Some(capture.clone())).await?;
-        Some((app, capture))
-    }
-
-    async fn spawn_logging(
-        db: Db,
-        tweak: impl FnOnce(&mut Config),
-        capture: Option<LogCapture>,
-    ) -> Option<Self> {
-        let test_db = std::sync::Arc::new(match db {
+    pub async fn try_spawn(self) -> Option<TestApp> {
+        let test_db = Arc::new(match self.db {
             Db::Sqlite => TestDb::sqlite(),
             Db::Postgres => TestDb::postgres()?,
         });
-        Some(Self::start(test_db, tweak, capture).await)
+        Some(TestApp::start(test_db, self.tweaks, self.capture).await)
+    }
+}
+
+impl TestApp {
+    /// A [`Builder`] for a server set up by its knobs.
+    pub fn builder() -> Builder {
+        Builder {
+            db: Db::Sqlite,
+            tweaks: Vec::new(),
+            capture: false,
+        }
+    }
+
+    /// Starts a server on SQLite with the defaults of [`Builder`].
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
+    }
+
+    /// SQLite always, plus PostgreSQL when configured.
+    pub async fn on_every_backend() -> Vec<Self> {
+        let mut apps = vec![Self::spawn().await];
+        apps.extend(Self::builder().with_db(Db::Postgres).try_spawn().await);
+        apps
+    }
+
+    /// `TestApp::builder().with_db(db).with_config(tweak).try_spawn()`
+    /// (kept for older tests; new ones use the [`Builder`]'s knobs).
+    pub async fn spawn_with(db: Db, tweak: impl FnOnce(&mut Config) + 'static) -> Option<Self> {
+        Self::builder()
+            .with_db(db)
+            .with_config(tweak)
+            .try_spawn()
+            .await
+    }
+
+    /// [`spawn_with`](Self::spawn_with) with the log captured (kept for
+    /// older tests; new ones use [`Builder::capture_logs`] and [`TestApp::logs`]).
+    pub async fn spawn_captured(
+        db: Db,
+        tweak: impl FnOnce(&mut Config) + 'static,
+    ) -> Option<(Self, LogCapture)> {
+        let app = Self::builder()
+            .with_db(db)
+            .with_config(tweak)
+            .capture_logs()
+            .try_spawn()
+            .await?;
+        let log = app.logs().clone();
+        Some((app, log))
     }
 
     /// A second server instance on this app's database (a fleet of two):
@@ -202,18 +310,15 @@ impl TestApp {
     /// `jwt_secret` (the sibling takes the same one).
     pub async fn spawn_beside(&self) -> Self {
         let secret = self.config.jwt_secret.clone();
-        Self::start(self._db.clone(), move |c| c.jwt_secret = secret, None).await
+        let tweak: Tweak = Box::new(move |c| c.jwt_secret = secret);
+        Self::start(self.db.clone(), vec![tweak], false).await
     }
 
-    async fn start(
-        test_db: std::sync::Arc<TestDb>,
-        tweak: impl FnOnce(&mut Config),
-        capture: Option<LogCapture>,
-    ) -> Self {
+    async fn start(test_db: Arc<TestDb>, tweaks: Vec<Tweak>, capture: bool) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(data_dir.path());
         config.bind = "127.0.0.1:0".parse().expect("addr");
-        config.database_url = ytvc_server::config::Secret::new(test_db.url().to_owned());
+        config.database_url = Secret::new(test_db.url().to_owned());
         config.http_workers = 1;
         // Videos stay queued unless a test asks for the worker.
         config.worker_enabled = false;
@@ -222,9 +327,12 @@ impl TestApp {
         config.media.assembly = false;
         config.worker_poll = Duration::from_millis(20);
         config.shutdown_timeout = Duration::from_secs(1);
-        tweak(&mut config);
-        let log = if let Some(capture) = capture {
-            ytvc_server::telemetry::json_logger_into(capture, config.log_level)
+        for tweak in tweaks {
+            tweak(&mut config);
+        }
+        let capture = capture.then(LogCapture::default);
+        let log = if let Some(capture) = &capture {
+            ytvc_server::telemetry::json_logger_into(capture.clone(), config.log_level)
         } else if std::env::var_os("YTVC_TEST_LOG").is_some() {
             ytvc_server::telemetry::logger(config.log_format, config.log_level)
         } else {
@@ -236,6 +344,7 @@ impl TestApp {
             .expect("server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = actix_web_handle::Handle(app.handle());
+        let state = app.state().into_inner();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -247,23 +356,29 @@ impl TestApp {
             client,
             config,
             clock,
+            state,
+            log: capture,
             handle,
-            _db: test_db,
+            db: test_db,
             _data_dir: data_dir,
         }
-    }
-
-    /// SQLite always, plus PostgreSQL when configured.
-    pub async fn on_every_backend() -> Vec<Self> {
-        let mut apps = vec![Self::spawn().await];
-        apps.extend(Self::spawn_with(Db::Postgres, |_| {}).await);
-        apps
     }
 
     /// The database of this app (to inspect or break it).
     #[must_use]
     pub fn db(&self) -> &TestDb {
-        &self._db
+        &self.db
+    }
+
+    /// The server's log.
+    ///
+    /// # Panics
+    /// Unless the app was built with [`Builder::capture_logs`].
+    #[must_use]
+    pub fn logs(&self) -> &LogCapture {
+        self.log
+            .as_ref()
+            .expect("built without Builder::capture_logs")
     }
 
     /// Sends a request built from `method` and `path`, with an optional JSON body.
@@ -313,81 +428,6 @@ impl TestApp {
             req = req.json(b);
         }
         Self::read(req).await
-    }
-
-    /// Registers `email` with a standard password; asserts 201.
-    pub async fn register(&self, email: &str) -> Value {
-        let r = self
-            .post(
-                "/v1/auth/register",
-                &serde_json::json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "register {email}: {}", r.text);
-        r.body["data"].clone()
-    }
-
-    /// Logs in; returns the token pair (`data`).
-    pub async fn login(&self, email: &str) -> Value {
-        let r = self
-            .post(
-                "/v1/auth/login",
-                &serde_json::json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "login {email}: {}", r.text);
-        r.body["data"].clone()
-    }
-
-    /// Registers and logs in a fresh user; returns (user id, access token, refresh token).
-    pub async fn user(&self, email: &str) -> (String, String, String) {
-        let user = self.register(email).await;
-        let tokens = self.login(email).await;
-        (
-            user["id"].as_str().expect("id").to_owned(),
-            tokens["access_token"].as_str().expect("access").to_owned(),
-            tokens["refresh_token"]
-                .as_str()
-                .expect("refresh")
-                .to_owned(),
-        )
-    }
-
-    /// Sets a user's plan directly in the database (no admin needed).
-    pub async fn set_plan(&self, user_id: &str, plan: &str) {
-        use diesel::RunQueryDsl as _;
-        let db = self._db.database().clone();
-        let (user_id, plan) = (user_id.to_owned(), plan.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.conn().expect("conn");
-            diesel::sql_query(format!(
-                "UPDATE users SET plan = '{plan}', role = role WHERE id = '{user_id}'"
-            ))
-            .execute(&mut *conn)
-            .expect("update plan");
-        })
-        .await
-        .expect("task");
-        // Let cached accounts expire.
-        self.clock.advance(Duration::from_secs(3));
-    }
-
-    /// Makes a user an admin directly in the database.
-    pub async fn make_admin(&self, user_id: &str) {
-        use diesel::RunQueryDsl as _;
-        let db = self._db.database().clone();
-        let user_id = user_id.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.conn().expect("conn");
-            diesel::sql_query(format!(
-                "UPDATE users SET role = 'admin' WHERE id = '{user_id}'"
-            ))
-            .execute(&mut *conn)
-            .expect("update role");
-        })
-        .await
-        .expect("task");
-        self.clock.advance(Duration::from_secs(3));
     }
 
     async fn read(req: reqwest::RequestBuilder) -> Reply {

@@ -1,0 +1,56 @@
+//! What one setting is: its file key, its variable, its default and its
+//! meaning, the row of `docs/configuration.md` it becomes.
+
+use std::fmt;
+
+/// One configuration setting: its file key, its variable and its documentation.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// The key in the TOML file.
+    pub key: &'static str,
+    /// The environment variable.
+    pub var: &'static str,
+    /// What applies when it is not configured: the one place its default is
+    /// written, read both by the loader and by the documentation.
+    pub default: DefaultValue,
+    /// What it means.
+    pub meaning: &'static str,
+}
+
+/// What a setting is when neither the file nor the environment gives it.
+#[derive(Debug, Clone, Copy)]
+pub enum DefaultValue {
+    /// A value written as one would configure it: the loader parses it with
+    /// the setting's own parser, and the documentation shows it as it is.
+    Value(&'static str),
+    /// No value: the setting stays unset, and this text says what applies
+    /// instead (a generated key, an in-memory store, the built-in plans…).
+    Unset(&'static str),
+    /// No value: the setting stays unset and the default of the component
+    /// using it applies; the function reads that default for the documentation.
+    Delegated(fn() -> String),
+}
+
+impl fmt::Display for DefaultValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(text) | Self::Unset(text) => f.write_str(text),
+            Self::Delegated(read) => f.write_str(&read()),
+        }
+    }
+}
+
+impl Setting {
+    /// Its default value, parsed by `parse` like a configured one.
+    ///
+    /// # Panics
+    /// When the setting has no default value, or its default does not parse:
+    /// a mistake in the table, which any load (every test) runs into.
+    pub(super) fn default_value<T>(&self, parse: impl Fn(&str) -> Result<T, String>) -> T {
+        let DefaultValue::Value(text) = self.default else {
+            panic!("{} has no default value", self.var);
+        };
+        parse(text)
+            .unwrap_or_else(|e| panic!("the default of {} ({text:?}) is invalid: {e}", self.var))
+    }
+}

@@ -1,0 +1,171 @@
+//! The ports: one object-safe "async trait" per thing the pipeline needs
+//! from outside, each method returning a [`BoxFuture`].
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::{
+    AssemblyRequest, MediaBlob, MediaError, Scene, StoredArtifact, Storyboard, VisualSource,
+};
+use crate::validation::{AspectRatio, Language, VideoSpec, Voice};
+
+/// A boxed, `Send` future: what every port method returns, so that the ports
+/// are object safe (`Arc<dyn ScriptWriter>`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Writes the storyboard of a video (the language model).
+///
+/// # Contract
+///
+/// An implementation that sends the prompt anywhere must build its request
+/// with [`script_request`](super::script_request): the user prompt travels only as delimited data
+/// (`user_data`), never inside the instructions. The returned storyboard may
+/// be imperfect (scene count, durations): the pipeline normalises it.
+pub trait ScriptWriter: Send + Sync {
+    /// The storyboard for `spec`.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout` (`LLM_001`), `CircuitOpen` / `Unavailable` / `Rejected` /
+    /// `QuotaExhausted` (`LLM_002`), `BadResponse` (`LLM_003`), `Refused`
+    /// (`LLM_004`), all with [`Service::Llm`](super::Service::Llm).
+    fn write_script<'a>(
+        &'a self,
+        spec: &'a VideoSpec,
+    ) -> BoxFuture<'a, Result<Storyboard, MediaError>>;
+}
+
+/// Generates the visual of a scene: a clip (Veo) or a still (Imagen).
+pub trait VisualGenerator: Send + Sync {
+    /// A video clip of the scene, lasting about `scene.duration_seconds`.
+    ///
+    /// # Errors
+    ///
+    /// Errors of [`Service::Veo`](super::Service::Veo) (`MEDIA_001`, `MEDIA_004`, `VIDEO_001`);
+    /// an implementation without clips answers `Unavailable`.
+    fn clip<'a>(
+        &'a self,
+        scene: &'a Scene,
+        aspect: AspectRatio,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+
+    /// A still image of the scene.
+    ///
+    /// # Errors
+    ///
+    /// Errors of [`Service::Imagen`](super::Service::Imagen) (`MEDIA_002`,
+    /// `MEDIA_004`, `VIDEO_001`).
+    fn still<'a>(
+        &'a self,
+        scene: &'a Scene,
+        aspect: AspectRatio,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+}
+
+/// Renders a title card: the visual of last resort, made without any
+/// external service.
+pub trait TitleCardRenderer: Send + Sync {
+    /// A still image showing the video title and the scene.
+    ///
+    /// # Errors
+    ///
+    /// `GenerationFailed` (`VIDEO_001`) when it cannot be rendered.
+    fn title_card<'a>(
+        &'a self,
+        title: &'a str,
+        scene: &'a Scene,
+        aspect: AspectRatio,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+}
+
+/// Speaks a scene's narration (text-to-speech).
+pub trait Narrator: Send + Sync {
+    /// Audio of `scene.narration` in `voice` and `language`, lasting about
+    /// `scene.duration_seconds`.
+    ///
+    /// # Errors
+    ///
+    /// Errors of [`Service::Tts`](super::Service::Tts) (`MEDIA_003`, `MEDIA_004`, `VIDEO_001`).
+    fn narrate<'a>(
+        &'a self,
+        scene: &'a Scene,
+        voice: Voice,
+        language: &'a Language,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+}
+
+/// Turns the scenes of a video into one playable file (step 4 of the
+/// pipeline).
+pub trait VideoAssembler: Send + Sync {
+    /// An MP4 ([`MediaFormat::Mp4`](super::MediaFormat::Mp4)) with one H.264 video track and one
+    /// audio track, lasting [`AssemblyRequest::total_duration_seconds`]
+    /// (within one frame).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` (`VIDEO_004`) when an input cannot be decoded or
+    /// the encoder fails.
+    fn assemble<'a>(
+        &'a self,
+        request: &'a AssemblyRequest,
+    ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+
+    /// Whether a generated clip or still can be assembled (decoded) for a
+    /// scene of `duration_seconds`. The pipeline asks before accepting a
+    /// generated visual and falls back to the next source when the answer
+    /// is an error, so an undecodable clip costs its scene a still, not the
+    /// whole video. The default accepts everything.
+    ///
+    /// # Errors
+    ///
+    /// `BadResponse` (`VIDEO_001`) of the service that made `visual`.
+    fn check_visual<'a>(
+        &'a self,
+        visual: &'a MediaBlob,
+        source: VisualSource,
+        duration_seconds: u32,
+    ) -> BoxFuture<'a, Result<(), MediaError>> {
+        let _ = (visual, source, duration_seconds);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Keeps the artifact set of each video: one flat set of named files per
+/// video id (`storyboard.json`, `scene-01.png`, `manifest.json`, ...).
+///
+/// Writing a name again replaces the file (a retried job rewrites its
+/// set). The manifest is written last, so its presence marks a complete set.
+pub trait ArtifactStore: Send + Sync {
+    /// Writes `blob` as `name` in the set of `video_id` and describes it.
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` (`VIDEO_004`) when `video_id` or `name` is invalid
+    /// ([`is_artifact_set_id`](super::is_artifact_set_id),
+    /// [`is_artifact_name`](super::is_artifact_name)) or the write fails.
+    fn put<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        blob: &'a MediaBlob,
+    ) -> BoxFuture<'a, Result<StoredArtifact, MediaError>>;
+
+    /// Deletes the whole set of `video_id` (nothing to delete is fine).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` when the files exist but cannot be deleted.
+    fn discard<'a>(&'a self, video_id: &'a str) -> BoxFuture<'a, Result<(), MediaError>>;
+
+    /// Reads the file `name` of the set of `video_id`; `None` when the set
+    /// or the file does not exist (or either name is invalid).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` when the file exists but cannot be read.
+    fn read<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>>;
+}
