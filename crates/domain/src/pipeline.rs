@@ -20,8 +20,9 @@
 //!    it are recorded per scene. Any other error, or a failing title card,
 //!    stops the run. Stored as `scene-NN.<ext>`.
 //! 3. **Narration**, scene by scene, unless the voice is `none`:
-//!    [`Narrator::narrate`]; a failure stops the run (`MEDIA_003` is
-//!    retryable, so the job is retried). Stored as `scene-NN-narration.<ext>`.
+//!    [`Narrator::narrate_named`]; a failure stops the run (`MEDIA_003` is
+//!    retryable, so the job is retried). Stored as `scene-NN-narration.<ext>`;
+//!    the engine the narrator names (if any) is the scene's `narrator`.
 //! 4. **Assembly**: when the pipeline has a [`VideoAssembler`], the scenes'
 //!    visuals and narration become one MP4, stored as
 //!    [`VIDEO_FILE`]; its failure (`VIDEO_004`)
@@ -446,12 +447,12 @@ impl Pipeline {
                 if progress.cancelled() {
                     return cancelled(Stage::Narration);
                 }
-                let blob = self
+                let (blob, narrator) = self
                     .narrator
-                    .narrate(scene, spec.voice, &spec.language)
+                    .narrate_named(scene, spec.voice, &spec.language)
                     .await?;
                 let name = narration_file_name(scene.index, blob.format);
-                audio.push(self.store.put(video_id, &name, &blob).await?);
+                audio.push((self.store.put(video_id, &name, &blob).await?, narrator));
                 audio_blobs.push(blob);
                 progress.step(Stage::Narration, scene.index, total);
             }
@@ -496,8 +497,9 @@ impl Pipeline {
             .scenes
             .iter()
             .zip(visuals)
-            .map(
-                |(scene, (visual, visual_source, fallback_codes, _))| ManifestScene {
+            .map(|(scene, (visual, visual_source, fallback_codes, _))| {
+                let (narration_audio, narrator) = audio.next().unzip();
+                ManifestScene {
                     index: scene.index,
                     duration_seconds: scene.duration_seconds,
                     narration: scene.narration.clone(),
@@ -505,9 +507,10 @@ impl Pipeline {
                     visual_source,
                     fallback_codes,
                     visual,
-                    narration_audio: audio.next(),
-                },
-            )
+                    narration_audio,
+                    narrator: narrator.flatten(),
+                }
+            })
             .collect();
         let manifest = Manifest {
             version: Manifest::VERSION,

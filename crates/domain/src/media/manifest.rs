@@ -78,4 +78,51 @@ pub struct ManifestScene {
     pub visual: StoredArtifact,
     /// The narration audio file (`None` when the voice is `none`).
     pub narration_audio: Option<StoredArtifact>,
+    /// The engine that spoke the narration, when the narrator names it
+    /// ([`Narrator::narrate_named`](super::Narrator::narrate_named)): for
+    /// the local provider `flite` (speech) or `tones` (its fallback).
+    /// Absent from manifests written before it existed and from narrators
+    /// that do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrator: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scene(narrator: Option<&str>) -> ManifestScene {
+        let file = |name: &str| StoredArtifact {
+            name: name.into(),
+            media_type: "audio/wav".into(),
+            size: 1,
+            sha256: "00".into(),
+        };
+        ManifestScene {
+            index: 1,
+            duration_seconds: 5,
+            narration: "Hello.".into(),
+            visual_prompt: "A hill".into(),
+            visual_source: VisualSource::Clip,
+            fallback_codes: Vec::new(),
+            visual: file("scene-01.apng"),
+            narration_audio: Some(file("scene-01-narration.wav")),
+            narrator: narrator.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_narrator_is_optional_both_ways() {
+        let named = serde_json::to_value(scene(Some("flite"))).unwrap();
+        assert_eq!(named["narrator"], "flite");
+        // Unnamed: the field is left out, so such a manifest reads as before.
+        let mut old = serde_json::to_value(scene(None)).unwrap();
+        assert!(old.get("narrator").is_none());
+        // A manifest written before the field existed still reads.
+        old.as_object_mut().unwrap().remove("narrator");
+        let read: ManifestScene = serde_json::from_value(old).unwrap();
+        assert_eq!(read, scene(None));
+        let read: ManifestScene = serde_json::from_value(named).unwrap();
+        assert_eq!(read.narrator.as_deref(), Some("flite"));
+    }
 }

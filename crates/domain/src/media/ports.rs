@@ -92,6 +92,24 @@ pub trait Narrator: Send + Sync {
         voice: Voice,
         language: &'a Language,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>>;
+
+    /// [`narrate`](Self::narrate), also naming the engine that spoke this
+    /// narration (e.g. the local provider's `flite` or `tones`), which the
+    /// pipeline writes into the manifest as the scene's `narrator`. The
+    /// default names none.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`narrate`](Self::narrate).
+    fn narrate_named<'a>(
+        &'a self,
+        scene: &'a Scene,
+        voice: Voice,
+        language: &'a Language,
+    ) -> BoxFuture<'a, Result<(MediaBlob, Option<String>), MediaError>> {
+        let narration = self.narrate(scene, voice, language);
+        Box::pin(async move { Ok((narration.await?, None)) })
+    }
 }
 
 /// Turns the scenes of a video into one playable file (step 4 of the

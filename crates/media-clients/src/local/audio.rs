@@ -1,9 +1,10 @@
 //! Deterministic WAV narration: 16 kHz mono 16-bit PCM, one short soft
 //! tone per narration word (pitch from the word's hash around the voice's
 //! base pitch, faded in and out so it does not click), then silence,
-//! exactly `duration_seconds` long. It stands in for speech (the words are
-//! the picture's caption). Integer arithmetic only, so the bytes are the
-//! same on every machine.
+//! exactly `duration_seconds` long. It stands in for speech where flite is
+//! missing or fails, or the language is not English ([`super::speech`]; the
+//! words are the picture's caption). Integer arithmetic only, so the bytes
+//! are the same on every machine.
 
 use ytvc_domain::Voice;
 

@@ -11,13 +11,14 @@
 //! | [`VisualGenerator::still`] | a PNG: a gradient and translucent discs coloured from the visual prompt's hash, the visual prompt as large wrapped text, the narration as a caption band at the bottom, the scene number and the label ([`image`]) |
 //! | [`VisualGenerator::clip`] | an animated PNG (`.apng`) of the scene's exact length: the still, with a progress bar filling along the bottom edge over 2 to 8 frames (later frames only redraw the bar's rows) |
 //! | [`TitleCardRenderer`] | a PNG: the video title large and bold on a dark gradient, the scene's narration as the caption, the scene number and the label |
-//! | [`Narrator`] | a WAV (16 kHz mono 16-bit PCM) of the scene's exact length: one soft tone per word, then silence ([`audio`]) |
+//! | [`Narrator`] | a WAV (16 kHz mono 16-bit PCM) of the scene's exact length: English speech from the `flite` program when it is installed ([`speech`]), else one soft tone per word, then silence ([`audio`]); the manifest's `narrator` says which (`flite` or `tones`) |
 //! | [`ArtifactStore`] | files under `<root>/<video_id>/` |
 //!
 //! Pictures are at the video's output size ([`image::frame_size`]):
 //! 1280×720 (16:9), 720×1280 (9:16) or 720×720 (1:1), with text drawn by
 //! `ab_glyph` in the embedded DejaVu Sans fonts (the `dejavu` crate). The
-//! same input always gives byte-identical files. Files are written to a
+//! same input always gives byte-identical files (for speech: on the same
+//! flite). Files are written to a
 //! temporary name and renamed, so a reader never sees half a file. Work runs
 //! on tokio's blocking pool when called inside a tokio runtime, inline
 //! otherwise.
@@ -25,9 +26,11 @@
 pub mod audio;
 pub mod image;
 pub mod script;
+pub mod speech;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 use ytvc_domain::media::{
@@ -35,6 +38,8 @@ use ytvc_domain::media::{
     Storyboard, TitleCardRenderer, VisualGenerator, is_artifact_name, is_artifact_set_id,
 };
 use ytvc_domain::{AspectRatio, Language, VideoSpec, Voice};
+
+pub use speech::{Speech, SpeechEngine};
 
 /// FNV-1a, 64 bits: a stable hash (unlike `DefaultHasher`) for colours and
 /// tones.
@@ -64,14 +69,58 @@ where
 #[derive(Debug, Clone)]
 pub struct LocalProvider {
     root: PathBuf,
+    speech: Arc<SpeechSlot>,
+}
+
+/// The narrator choice and, once probed, the flite it found (shared by
+/// clones, so the probe runs once).
+#[derive(Debug, Default)]
+struct SpeechSlot {
+    choice: Speech,
+    flite: OnceLock<Option<speech::Flite>>,
+}
+
+impl SpeechSlot {
+    fn flite(&self) -> Option<&speech::Flite> {
+        self.flite.get_or_init(|| self.choice.resolve()).as_ref()
+    }
 }
 
 impl LocalProvider {
     /// A provider writing artifact sets under `root` (created on first
-    /// write).
+    /// write), narrating with [`Speech::Auto`].
     #[must_use]
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            root,
+            speech: Arc::default(),
+        }
+    }
+
+    /// The same provider narrating with `speech`: flite when it answers
+    /// (probed on first use), else tones.
+    #[must_use]
+    pub fn with_speech(mut self, speech: Speech) -> Self {
+        self.speech = Arc::new(SpeechSlot {
+            choice: speech,
+            flite: OnceLock::new(),
+        });
+        self
+    }
+
+    /// The engine narrations are made with: [`SpeechEngine::Flite`] when a
+    /// flite answered (probing it now if it has not been), else
+    /// [`SpeechEngine::Tones`]. A scene can still get tones (a language
+    /// other than English, or a flite run that failed); the manifest says
+    /// so per scene. It blocks for the probe (a few milliseconds, at most
+    /// [`speech::TIMEOUT`]) the first time.
+    #[must_use]
+    pub fn narrator(&self) -> SpeechEngine {
+        if self.speech.flite().is_some() {
+            SpeechEngine::Flite
+        } else {
+            SpeechEngine::Tones
+        }
     }
 
     /// The root directory.
@@ -152,14 +201,29 @@ impl Narrator for LocalProvider {
         &'a self,
         scene: &'a Scene,
         voice: Voice,
-        _language: &'a Language,
+        language: &'a Language,
     ) -> BoxFuture<'a, Result<MediaBlob, MediaError>> {
+        let named = self.narrate_named(scene, voice, language);
+        Box::pin(async move { Ok(named.await?.0) })
+    }
+
+    /// Speech from flite, else tones ([`speech::narration`]), named
+    /// `flite` or `tones`.
+    fn narrate_named<'a>(
+        &'a self,
+        scene: &'a Scene,
+        voice: Voice,
+        language: &'a Language,
+    ) -> BoxFuture<'a, Result<(MediaBlob, Option<String>), MediaError>> {
         let (text, duration) = (scene.narration.clone(), scene.duration_seconds);
+        let (slot, language) = (self.speech.clone(), language.clone());
         Box::pin(async move {
             blocking(move || {
-                Ok(MediaBlob::new(
-                    ytvc_domain::media::MediaFormat::Wav,
-                    audio::narration(&text, voice, duration),
+                let (wav, engine) =
+                    speech::narration(slot.flite(), &text, voice, &language, duration);
+                Ok((
+                    MediaBlob::new(ytvc_domain::media::MediaFormat::Wav, wav),
+                    Some(engine.as_str().to_owned()),
                 ))
             })
             .await
