@@ -26,6 +26,16 @@ async fn readiness_reports_the_database_on_every_backend() {
         let media = &r.body["data"]["components"]["media"];
         assert_eq!(media["status"], "up", "{media}");
         assert_eq!(media["info"]["provider"], "local");
+        // The local narrator says which engine speaks: flite where it is
+        // installed, else the tones.
+        let flite = std::process::Command::new("flite")
+            .arg("-lv")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert_eq!(
+            media["info"]["narrator"],
+            if flite { "flite" } else { "tones" }
+        );
         assert_eq!(
             media["info"]["breakers"],
             serde_json::json!({}),

@@ -26,6 +26,8 @@ pub struct MediaStatus {
     pub provider: &'static str,
     /// The breakers of the external services (none for `local`).
     pub guards: Option<ServiceGuards>,
+    /// The `local` provider's narrator (`flite` or `tones`), when it narrates.
+    pub narrator: Option<&'static str>,
 }
 
 impl MediaStatus {
@@ -154,6 +156,8 @@ fn google_provider(config: &Config, guards: ServiceGuards) -> anyhow::Result<Goo
 pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::Result<Media> {
     let artifacts_dir = config.data_dir.join("artifacts");
     let local = LocalProvider::new(artifacts_dir.clone());
+    let narrator =
+        (config.media_provider == MediaProvider::Local).then(|| local.narrator().as_str());
     let provider = config.media_provider.as_str();
     let (pipeline, guards) = match config.media_provider {
         MediaProvider::Local => {
@@ -185,6 +189,10 @@ pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::R
     Ok(Media {
         pipeline: pipeline.with_provider_name(provider),
         artifacts: Arc::new(LocalProvider::new(artifacts_dir)),
-        status: MediaStatus { provider, guards },
+        status: MediaStatus {
+            provider,
+            guards,
+            narrator,
+        },
     })
 }

@@ -397,6 +397,25 @@ impl<P: Narrator> Narrator for Flaky<P> {
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
+
+    fn narrate_named<'a>(
+        &'a self,
+        scene: &'a Scene,
+        voice: Voice,
+        language: &'a Language,
+    ) -> BoxFuture<'a, Result<(MediaBlob, Option<String>), MediaError>> {
+        match self.check(Op::Narrate) {
+            Ok(None) => self.inner.narrate_named(scene, voice, language),
+            Ok(Some(delay)) => {
+                let run = self.inner.narrate_named(scene, voice, language);
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    run.await
+                })
+            }
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
 }
 
 impl<P: ArtifactStore> ArtifactStore for Flaky<P> {

@@ -65,7 +65,9 @@ fn media_component(media: &crate::media::MediaStatus) -> Component {
             "degraded"
         },
         error: (!degraded.is_empty()).then(|| degraded.join(", ")),
-        info: Some(json!({ "provider": media.provider, "breakers": breakers })),
+        info: Some(
+            json!({ "provider": media.provider, "narrator": media.narrator, "breakers": breakers }),
+        ),
     }
 }
 
