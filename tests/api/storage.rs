@@ -375,3 +375,113 @@ fn uuid_like() -> String {
         .map_or(0, |d| d.as_nanos());
     format!("{nanos:x}-{}", std::process::id())
 }
+
+#[tokio::test]
+async fn expired_sets_are_deleted_by_the_maintenance_and_answer_storage_001() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        let app = TestApp::builder()
+            .with_db(db)
+            .with_worker()
+            .with_config(|c| c.storage.retention_days = 2)
+            .try_spawn()
+            .await;
+        match app {
+            Some(app) => expires_on(&app).await,
+            None => eprintln!(
+                "expired_sets_are_deleted_by_the_maintenance: {db:?} skipped: not configured"
+            ),
+        }
+    }
+}
+
+/// Retention on one backend: kept, then 410, then deleted and marked.
+async fn expires_on(app: &TestApp) {
+    let (_, token, _) = app.user("retention@example.com").await;
+    let v = app
+        .make_video(
+            &token,
+            &VideoReq::new("Leaves fall in a park. A dog runs.").duration(6),
+        )
+        .await;
+    assert_eq!(v["status"], "completed", "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let completed: chrono::DateTime<chrono::Utc> =
+        v["completed_at"].as_str().unwrap().parse().unwrap();
+    let expires: chrono::DateTime<chrono::Utc> =
+        v["artifacts_expire_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(expires - completed, chrono::TimeDelta::days(2));
+    let set = app.config.data_dir.join("artifacts").join(&id);
+    assert!(set.join("manifest.json").is_file());
+    assert_eq!(
+        download(app, &token, &id, "manifest.json", &[])
+            .await
+            .status,
+        200
+    );
+
+    // A day later: still kept (a new token: the first one has expired).
+    app.clock.advance(std::time::Duration::from_secs(86_400));
+    let token = app.access_token("retention@example.com").await;
+    assert_eq!(
+        download(app, &token, &id, "manifest.json", &[])
+            .await
+            .status,
+        200
+    );
+    // Past the expiry: downloads answer STORAGE_001 at once, and the next
+    // maintenance pass deletes the set and marks the video.
+    app.clock
+        .advance(std::time::Duration::from_secs(86_400 + 1));
+    let token = app.access_token("retention@example.com").await;
+    let r = app.get_artifact(&token, &id, "manifest.json").await;
+    let error = r.assert_error("STORAGE_001");
+    assert_eq!(r.status, 410);
+    assert_eq!(error["details"]["expired_at"], v["artifacts_expire_at"]);
+    let started = std::time::Instant::now();
+    while set.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "set not deleted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let after = app.get_video(&token, &id).await;
+    let after = after.data(200);
+    assert_eq!(after["status"], "completed", "the video itself stays");
+    assert!(
+        after["artifacts"].is_null() && after["video_url"].is_null(),
+        "{after}"
+    );
+    assert_eq!(after["artifacts_expire_at"], v["artifacts_expire_at"]);
+    app.get_artifact(&token, &id, "scene-01.apng")
+        .await
+        .assert_error("STORAGE_001");
+}
+
+#[tokio::test]
+async fn retention_0_keeps_sets_forever() {
+    let app = TestApp::builder()
+        .with_worker()
+        .with_config(|c| c.storage.retention_days = 0)
+        .spawn()
+        .await;
+    let (_, token, _) = app.user("forever@example.com").await;
+    let v = app
+        .make_video(
+            &token,
+            &VideoReq::new("Stars turn over a desert. An owl calls.").duration(6),
+        )
+        .await;
+    assert_eq!(v["status"], "completed", "{v}");
+    assert!(v["artifacts_expire_at"].is_null(), "{v}");
+    app.clock
+        .advance(std::time::Duration::from_secs(3650 * 86_400));
+    let token = app.access_token("forever@example.com").await;
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(
+        download(&app, &token, id, "manifest.json", &[])
+            .await
+            .status,
+        200
+    );
+}

@@ -161,6 +161,7 @@ pub struct VideoService {
     quota: Arc<Quotas>,
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
+    retention: Option<chrono::TimeDelta>,
 }
 
 impl VideoService {
@@ -181,7 +182,34 @@ impl VideoService {
             quota,
             clock,
             retry,
+            retention: None,
         }
+    }
+
+    /// Artifact sets expire `keep` after their video completed (`None`, the
+    /// default: kept forever): videos show when, and downloads answer
+    /// STORAGE_001 from then on.
+    #[must_use]
+    pub fn with_artifact_retention(mut self, keep: Option<chrono::TimeDelta>) -> Self {
+        self.retention = keep;
+        self
+    }
+
+    /// `video` with [`Video::artifacts_expire_at`] filled in.
+    fn dated(&self, mut video: Video) -> Video {
+        // The policy's time, or when the set was deleted if that came
+        // first (the policy changed since): a time that does not move.
+        let scheduled = match (video.status, video.completed_at) {
+            (VideoStatus::Completed, Some(done)) => {
+                super::retention::expires_at(done, self.retention)
+            }
+            _ => None,
+        };
+        video.artifacts_expire_at = match (scheduled, video.artifacts_expired_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        video
     }
 
     /// The plan of `user` from the catalog.
@@ -397,6 +425,7 @@ impl VideoService {
         let id = parse_video_id(id)?;
         self.videos
             .video(user, id)?
+            .map(|v| self.dated(v))
             .ok_or(VideoError::VideoNotFound)
     }
 
@@ -428,6 +457,7 @@ impl VideoService {
             limit: limit + 1,
         };
         let rows = self.videos.videos(user, &query)?;
+        let rows = rows.into_iter().map(|v| self.dated(v)).collect();
         Ok(Page::cut(rows, limit, |v| (v.created_at, v.id.to_string())))
     }
 
@@ -461,7 +491,7 @@ impl VideoService {
             }
         }
         videos.sort_by_key(|v| v.batch.map(|(_, i)| i));
-        Ok((batch, videos))
+        Ok((batch, videos.into_iter().map(|v| self.dated(v)).collect()))
     }
 
     /// A page of the caller's batches, newest first.
@@ -517,12 +547,18 @@ impl VideoService {
     ///
     /// # Errors
     /// [`VideoError::VideoNotFound`]; [`VideoError::NotReady`] before
-    /// completion; [`VideoError::ArtifactNotFound`] for a name the manifest
+    /// completion; [`VideoError::ArtifactsExpired`] from the set's expiry
+    /// time on; [`VideoError::ArtifactNotFound`] for a name the manifest
     /// does not list; storage errors.
     pub fn artifact(&self, user: UserId, id: &str, name: &str) -> Result<ArtifactRef, VideoError> {
         let video = self.video(user, id)?;
         if video.status != VideoStatus::Completed {
             return Err(VideoError::NotReady(video.status));
+        }
+        if let Some(at) = video.artifacts_expire_at
+            && (video.artifacts_expired_at.is_some() || at <= self.clock.now())
+        {
+            return Err(VideoError::ArtifactsExpired(at));
         }
         if !video.artifact_names().iter().any(|n| n == name) {
             return Err(VideoError::ArtifactNotFound(name.to_owned()));
