@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod location;
+pub mod testing;
 
 use std::ops::Range;
 use std::sync::{Arc, Once};

@@ -7,37 +7,8 @@ use std::time::Duration;
 
 use futures::TryStreamExt as _;
 use ytvc_domain::media::{ArtifactStore, MediaBlob, MediaFormat};
+use ytvc_storage::testing::{TEST_BUCKET as BUCKET, s3_endpoint};
 use ytvc_storage::{Location, ObjectArtifactStore, S3Options, Storage};
-
-/// The bucket CI creates on its S3-compatible server.
-const BUCKET: &str = "ytvc-test";
-
-/// The S3 endpoint to test against, or `None` (with the reason printed)
-/// when none is configured.
-///
-/// # Panics
-/// When `YTVC_REQUIRE_S3=1` and no endpoint (or no credentials) is set.
-fn s3_endpoint(test: &str) -> Option<String> {
-    let endpoint = std::env::var("YTVC_TEST_S3_ENDPOINT")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
-        && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some();
-    let required = std::env::var("YTVC_REQUIRE_S3").is_ok_and(|v| v == "1");
-    match (endpoint, credentials) {
-        (Some(e), true) => Some(e),
-        (endpoint, _) => {
-            let why = if endpoint.is_none() {
-                "YTVC_TEST_S3_ENDPOINT is not set"
-            } else {
-                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set"
-            };
-            assert!(!required, "{test}: YTVC_REQUIRE_S3=1 but {why}");
-            eprintln!("{test}: S3 part skipped: {why}");
-            None
-        }
-    }
-}
 
 fn local() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
