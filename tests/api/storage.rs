@@ -460,3 +460,62 @@ async fn retention_0_keeps_sets_forever() {
         200
     );
 }
+
+#[tokio::test]
+async fn s3_down_fails_the_video_with_video_004_after_the_stores_retries() {
+    if s3_endpoint("s3_down_fails_the_video_with_video_004_after_the_stores_retries").is_none() {
+        return;
+    }
+    // Nothing listens there: every request to "S3" is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::builder()
+        .with_worker()
+        .with_config(move |c| {
+            c.storage.location = format!("s3://{BUCKET}/down").parse().unwrap();
+            c.storage.s3_endpoint = Some(format!("http://127.0.0.1:{port}"));
+        })
+        .spawn()
+        .await;
+    let (_, token, _) = app.user("s3-down@example.com").await;
+    let v = app
+        .make_video(
+            &token,
+            &VideoReq::new("Fog over a harbour. Boats wait.").duration(6),
+        )
+        .await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["error"]["code"], "VIDEO_004", "{v}");
+    assert!(v["artifacts"].is_null(), "{v}");
+    assert_eq!(app.used_and_reserved(&token).await, (0, 0), "released");
+}
+
+#[tokio::test]
+async fn a_write_failing_after_others_leaves_no_half_set() {
+    // The third write fails (after the storyboard and a visual were stored).
+    let app = TestApp::builder()
+        .with_worker()
+        .with_media_faults("put=calls:3")
+        .spawn()
+        .await;
+    let (_, token, _) = app.user("half@example.com").await;
+    let v = app
+        .make_video(
+            &token,
+            &VideoReq::new("A kite rises. The string snaps. It drifts away.").duration(12),
+        )
+        .await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["error"]["code"], "VIDEO_004", "{v}");
+    assert!(v["artifacts"].is_null(), "{v}");
+    assert_eq!(app.used_and_reserved(&token).await, (0, 0), "released");
+    let id = v["id"].as_str().unwrap();
+    let set = app.config.data_dir.join("artifacts").join(id);
+    assert!(!set.exists(), "the partial set was deleted");
+    app.get_artifact(&token, id, "storyboard.json")
+        .await
+        .assert_error("VIDEO_002");
+}
