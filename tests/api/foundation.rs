@@ -127,7 +127,10 @@ async fn the_catalog_lists_49_codes() {
     let r = app.get("/v1/errors").await;
     assert_eq!(r.status, 200);
     let items = r.body["data"].as_array().unwrap();
-    assert_eq!(items.len(), 49);
+    // The seed's 49 codes first, then the appended families (HTTP, STORAGE).
+    assert_eq!(items.len(), ytvc_error_codes::ErrorCode::ALL.len());
+    assert!(items.len() >= 49);
+    assert_eq!(items[48]["code"], "INTERNAL_003");
     assert_eq!(
         r.header("x-ratelimit-limit"),
         "30",

@@ -7,4 +7,5 @@ mod media;
 mod openapi;
 mod pipeline;
 mod ratelimits;
+mod storage;
 mod videos;

@@ -2,6 +2,7 @@
 
 mod google;
 mod logs;
+mod process;
 mod requests;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use ytvc_server::state::AppState;
 
 pub use google::{FakeGoogle, Outage};
 pub use logs::LogCapture;
+pub use process::WorkerProcess;
 pub use requests::{BatchReq, UNKNOWN_ID, VideoReq};
 
 /// The paths and key of the fake Google.
@@ -309,9 +311,15 @@ impl TestApp {
     /// of one are valid on the other when this app was started with a
     /// `jwt_secret` (the sibling takes the same one).
     pub async fn spawn_beside(&self) -> Self {
+        self.spawn_beside_with(|_| {}).await
+    }
+
+    /// [`spawn_beside`](Self::spawn_beside) with one more change to the
+    /// sibling's configuration (e.g. the same shared storage).
+    pub async fn spawn_beside_with(&self, tweak: impl FnOnce(&mut Config) + 'static) -> Self {
         let secret = self.config.jwt_secret.clone();
-        let tweak: Tweak = Box::new(move |c| c.jwt_secret = secret);
-        Self::start(self.db.clone(), vec![tweak], false).await
+        let shared: Tweak = Box::new(move |c| c.jwt_secret = secret);
+        Self::start(self.db.clone(), vec![shared, Box::new(tweak)], false).await
     }
 
     async fn start(test_db: Arc<TestDb>, tweaks: Vec<Tweak>, capture: bool) -> Self {

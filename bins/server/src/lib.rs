@@ -9,5 +9,6 @@ pub mod media;
 pub mod security;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod worker;

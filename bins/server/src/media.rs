@@ -154,6 +154,7 @@ fn google_provider(config: &Config, guards: ServiceGuards) -> anyhow::Result<Goo
 /// A provider that cannot be built (missing credentials) or a bad fault
 /// specification.
 pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::Result<Media> {
+    let artifacts = crate::storage::artifact_store(config)?;
     let artifacts_dir = config.data_dir.join("artifacts");
     let local = LocalProvider::new(artifacts_dir.clone());
     let narrator =
@@ -181,6 +182,7 @@ pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::R
             (pipeline, Some(guards))
         }
     };
+    let pipeline = pipeline.with_store(crate::storage::pipeline_store(&artifacts, config)?);
     let pipeline = if config.media.assembly {
         pipeline.with_assembler(Arc::new(ytvc_assembly::Mp4Assembler::default()))
     } else {
@@ -188,7 +190,7 @@ pub fn build(config: &Config, log: &slog::Logger, clock: &AppClock) -> anyhow::R
     };
     Ok(Media {
         pipeline: pipeline.with_provider_name(provider),
-        artifacts: Arc::new(LocalProvider::new(artifacts_dir)),
+        artifacts,
         status: MediaStatus {
             provider,
             guards,

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use ytvc_auth::{Argon2Hasher, JwtTokenService};
 use ytvc_domain::auth::{AuthService, AuthSettings};
 use ytvc_domain::jobs::RetryPolicy;
-use ytvc_domain::videos::{JobRunner, VideoService};
+use ytvc_domain::videos::{ArtifactRetention, JobRunner, VideoService};
 use ytvc_persistence::{Database, DbConfig, SqlAccounts, SqlVideos};
 use ytvc_quota::PlanName;
 use ytvc_rate_limit::{MemoryConfig, MemoryLimiter, RateLimiter, RedisConfig, RedisLimiter};
@@ -160,13 +160,22 @@ impl Services {
         let retry = RetryPolicy::default();
         let media = crate::media::build(config, log, &clock)?;
         let store = Arc::new(SqlVideos::new(db.clone()));
+        let retention = config.storage.retention().map(|keep| {
+            ArtifactRetention::new(
+                store.clone(),
+                media.artifacts.clone(),
+                clock_port.clone(),
+                keep,
+            )
+        });
         let videos = VideoService::new(
             store.clone(),
             Arc::new(accounts.clone()),
             media.artifacts,
             quota,
             retry,
-        );
+        )
+        .with_artifact_retention(config.storage.retention());
         let jobs: Arc<dyn ytvc_domain::jobs::JobQueue> =
             Arc::new(ytvc_persistence::jobs::SqlJobQueue::new(db.clone()));
         let runner = JobRunner::new(
@@ -190,6 +199,10 @@ impl Services {
             },
             log.new(slog::o!("component" => "worker")),
         );
+        let worker = match retention {
+            Some(retention) => worker.with_retention(retention),
+            None => worker,
+        };
         Ok(Self {
             clock,
             auth,

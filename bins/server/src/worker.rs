@@ -13,7 +13,7 @@ use chrono::TimeDelta;
 use tokio::sync::{Semaphore, watch};
 use ytvc_domain::jobs::{ClaimedJob, JobError, JobQueue};
 use ytvc_domain::pipeline::{Progress, Stage};
-use ytvc_domain::videos::{JobRunner, RunEnd, RunOutcome, Video};
+use ytvc_domain::videos::{ArtifactRetention, Expiry, JobRunner, RunEnd, RunOutcome, Video};
 use ytvc_quota::Clock as _;
 
 use crate::clock::AppClock;
@@ -71,6 +71,7 @@ pub struct Worker {
     settings: WorkerSettings,
     log: slog::Logger,
     stats: Arc<WorkerStats>,
+    retention: Option<ArtifactRetention>,
 }
 
 fn delta(d: Duration) -> TimeDelta {
@@ -109,7 +110,15 @@ impl Worker {
             settings,
             log,
             stats: Arc::new(WorkerStats::default()),
+            retention: None,
         }
+    }
+
+    /// Also expires artifact sets in the maintenance, by `retention`.
+    #[must_use]
+    pub fn with_retention(mut self, retention: ArtifactRetention) -> Self {
+        self.retention = Some(retention);
+        self
     }
 
     /// Its counters.
@@ -213,6 +222,35 @@ impl Worker {
             }
         })
         .await;
+        if let Some(retention) = &self.retention {
+            self.expire_artifacts(retention).await;
+        }
+    }
+
+    /// The retention sweep: deletes each due set, then marks its video
+    /// expired; a set that cannot be deleted stays unmarked for the next
+    /// pass.
+    async fn expire_artifacts(&self, retention: &ArtifactRetention) {
+        let r = retention.clone();
+        let Some(due) = self.blocking(move || r.due()).await else {
+            return;
+        };
+        let mut expired = 0;
+        for video in due {
+            if let Err(e) = retention.delete(&video).await {
+                slog::warn!(self.log, "artifact set not deleted: retried next pass";
+                    "video" => video.to_string(), "error" => e.to_string());
+                continue;
+            }
+            let r = retention.clone();
+            if let Some(Expiry::Expired) = self.blocking(move || r.mark(video)).await {
+                expired += 1;
+            }
+        }
+        if expired > 0 {
+            slog::info!(self.log, "artifact sets expired"; "videos" => expired,
+                "retention_days" => retention.keep().num_days());
+        }
     }
 
     async fn blocking<T: Send + 'static>(

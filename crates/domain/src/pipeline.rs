@@ -353,6 +353,14 @@ impl Pipeline {
         self
     }
 
+    /// Keeps the artifact sets in `store` instead (e.g. object storage
+    /// shared by every worker, while the provider makes the media).
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<dyn ArtifactStore>) -> Self {
+        self.store = store;
+        self
+    }
+
     /// A pipeline whose every port is `provider` (e.g. the local provider).
     #[must_use]
     pub fn with_provider<P>(provider: Arc<P>) -> Self

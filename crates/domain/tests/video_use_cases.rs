@@ -1050,6 +1050,8 @@ fn a_pipeline_failure_maps_to_its_code_and_retry_flag() {
         updated_at: t0(),
         started_at: None,
         completed_at: None,
+        artifacts_expired_at: None,
+        artifacts_expire_at: None,
     };
     let outcome = futures_lite_block_on(r.produce(&video, &ytvc_domain::pipeline::NoProgress));
     match outcome {

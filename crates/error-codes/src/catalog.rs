@@ -30,11 +30,15 @@ pub enum Category {
     Batch,
     /// Everything else on the server side.
     Internal,
+    /// The HTTP exchange itself: the method, the pace of the body.
+    Http,
+    /// Stored files (artifacts): their lifetime.
+    Storage,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 13] = [
         Category::Auth,
         Category::Val,
         Category::Rate,
@@ -46,6 +50,8 @@ impl Category {
         Category::Db,
         Category::Batch,
         Category::Internal,
+        Category::Http,
+        Category::Storage,
     ];
 
     /// The code prefix, e.g. `"NOT_FOUND"`.
@@ -63,6 +69,8 @@ impl Category {
             Category::Db => "DB",
             Category::Batch => "BATCH",
             Category::Internal => "INTERNAL",
+            Category::Http => "HTTP",
+            Category::Storage => "STORAGE",
         }
     }
 }
@@ -227,6 +235,18 @@ catalog! {
     ServiceUnavailable = ("INTERNAL_002", Internal, 503, true, "Service unavailable, try again"),
     /// The server is misconfigured.
     Misconfigured = ("INTERNAL_003", Internal, 500, false, "Server misconfiguration"),
+
+    // Appended after the seed's 49 codes, which never change.
+    /// The route exists, but not with this method (`Allow` lists the methods).
+    MethodNotAllowed = ("HTTP_001", Http, 405, false, "Method not allowed on this route"),
+    /// The request body did not arrive within the body timeout; the
+    /// connection is closed.
+    BodyTimeout = ("HTTP_002", Http, 408, true, "Request body too slow"),
+    /// The `Range` asked for starts past the end of the file
+    /// (`Content-Range: bytes */SIZE` gives its size).
+    RangeNotSatisfiable = ("HTTP_003", Http, 416, false, "Range not satisfiable"),
+    /// The video's artifact set was deleted by the retention policy.
+    ArtifactsExpired = ("STORAGE_001", Storage, 410, false, "Artifacts expired and were deleted"),
 }
 
 impl fmt::Display for ErrorCode {
@@ -296,10 +316,25 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn exactly_49_unique_codes() {
-        assert_eq!(ErrorCode::ALL.len(), 49);
+    fn the_seeds_49_codes_then_the_appended_ones_all_unique() {
+        assert_eq!(ErrorCode::ALL.len(), 53);
         let strings: HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(strings.len(), 49);
+        assert_eq!(strings.len(), 53);
+        // The seed's 49 come first and are all of the eleven seed families.
+        assert!(
+            ErrorCode::ALL[..49]
+                .iter()
+                .all(|c| !matches!(c.category(), Category::Http | Category::Storage))
+        );
+        assert_eq!(ErrorCode::ALL[48], ErrorCode::Misconfigured);
+        assert_eq!(ErrorCode::MethodNotAllowed.as_str(), "HTTP_001");
+        assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
+        assert_eq!(ErrorCode::BodyTimeout.as_str(), "HTTP_002");
+        assert_eq!(ErrorCode::BodyTimeout.http_status(), 408);
+        assert_eq!(ErrorCode::RangeNotSatisfiable.as_str(), "HTTP_003");
+        assert_eq!(ErrorCode::RangeNotSatisfiable.http_status(), 416);
+        assert_eq!(ErrorCode::ArtifactsExpired.as_str(), "STORAGE_001");
+        assert_eq!(ErrorCode::ArtifactsExpired.http_status(), 410);
     }
 
     #[test]
@@ -322,6 +357,8 @@ mod tests {
             (Category::Db, 4),
             (Category::Batch, 4),
             (Category::Internal, 3),
+            (Category::Http, 3),
+            (Category::Storage, 1),
         ];
         for (cat, n) in expected {
             assert_eq!(count(cat), n, "{cat:?}");

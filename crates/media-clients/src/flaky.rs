@@ -21,8 +21,8 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ytvc_domain::media::{
-    ArtifactStore, BoxFuture, MediaBlob, MediaError, Narrator, Scene, ScriptWriter, Service,
-    StoredArtifact, Storyboard, TitleCardRenderer, VisualGenerator,
+    ArtifactMeta, ArtifactStore, BoxFuture, ByteStream, MediaBlob, MediaError, Narrator, Scene,
+    ScriptWriter, Service, StoredArtifact, Storyboard, TitleCardRenderer, VisualGenerator,
 };
 use ytvc_domain::{AspectRatio, Language, VideoSpec, Voice};
 
@@ -448,6 +448,32 @@ impl<P: ArtifactStore> ArtifactStore for Flaky<P> {
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>> {
         self.inner.read(video_id, name)
+    }
+
+    fn stat<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ArtifactMeta>, MediaError>> {
+        self.inner.stat(video_id, name)
+    }
+
+    fn open<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        range: std::ops::Range<u64>,
+    ) -> BoxFuture<'a, Result<Option<ByteStream>, MediaError>> {
+        self.inner.open(video_id, name, range)
+    }
+
+    fn presign<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        expires_in: std::time::Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, MediaError>> {
+        self.inner.presign(video_id, name, expires_in)
     }
 }
 

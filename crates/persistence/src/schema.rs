@@ -175,6 +175,9 @@ diesel::table! {
         started_at -> Nullable<Timestamp>,
         /// Finished at.
         completed_at -> Nullable<Timestamp>,
+        /// When the retention sweep deleted the artifact set (migration
+        /// `000006_artifact_retention`).
+        artifacts_expired_at -> Nullable<Timestamp>,
     }
 }
 

@@ -18,9 +18,9 @@ use ytvc_domain::media::Manifest;
 use ytvc_domain::repo::RepoError;
 use ytvc_domain::validation::{RawVideoRequest, VideoSpec};
 use ytvc_domain::videos::{
-    Batch, BatchStatus, CancelResult, DailyUsage, IdempotencyRecord, Orphan, OrphanEnding, RunEnd,
-    RunEnding, StatusCounts, Submission, SubmitError, Video, VideoQuery, VideoRepository,
-    VideoRuns, VideoStatus,
+    Batch, BatchStatus, CancelResult, DailyUsage, ExpiringArtifacts, IdempotencyRecord, Orphan,
+    OrphanEnding, RunEnd, RunEnding, StatusCounts, Submission, SubmitError, Video, VideoQuery,
+    VideoRepository, VideoRuns, VideoStatus,
 };
 use ytvc_quota::{QuotaError, ReleaseReason, Settle};
 
@@ -102,6 +102,7 @@ struct VideoRow {
     updated_at: NaiveDateTime,
     started_at: Option<NaiveDateTime>,
     completed_at: Option<NaiveDateTime>,
+    artifacts_expired_at: Option<NaiveDateTime>,
 }
 
 fn corrupt(what: &str) -> RepoError {
@@ -153,6 +154,8 @@ impl TryFrom<VideoRow> for Video {
             updated_at: utc(r.updated_at),
             started_at: r.started_at.map(utc),
             completed_at: r.completed_at.map(utc),
+            artifacts_expired_at: r.artifacts_expired_at.map(utc),
+            artifacts_expire_at: None,
         })
     }
 }
@@ -933,5 +936,41 @@ impl IntoRepo for SubmitError {
             SubmitError::Repo(r) => r,
             other => RepoError::Other(other.to_string()),
         }
+    }
+}
+
+impl ExpiringArtifacts for SqlVideos {
+    fn due_for_expiry(
+        &self,
+        completed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<VideoId>, RepoError> {
+        let mut conn = self.conn()?;
+        let ids: Vec<String> = videos::table
+            .filter(videos::status.eq(VideoStatus::Completed.as_str()))
+            .filter(videos::artifacts_expired_at.is_null())
+            .filter(videos::completed_at.lt(naive(completed_before)))
+            .order((videos::completed_at.asc(), videos::id.asc()))
+            .limit(i64::from(limit))
+            .select(videos::id)
+            .load(&mut conn)
+            .map_err(repo)?;
+        ids.iter()
+            .map(|id| id.parse().map_err(|_| corrupt("id")))
+            .collect()
+    }
+
+    fn mark_artifacts_expired(&self, video: VideoId, at: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut conn = self.conn()?;
+        let changed = diesel::update(
+            videos::table
+                .filter(videos::id.eq(video.to_string()))
+                .filter(videos::status.eq(VideoStatus::Completed.as_str()))
+                .filter(videos::artifacts_expired_at.is_null()),
+        )
+        .set(videos::artifacts_expired_at.eq(Some(naive(at))))
+        .execute(&mut conn)
+        .map_err(repo)?;
+        Ok(changed > 0)
     }
 }

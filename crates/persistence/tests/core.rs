@@ -265,7 +265,8 @@ fn populate(db: &Database, email: &str) {
 
 #[test]
 fn every_migration_reverts_and_applies_again_on_a_populated_database() {
-    const NEWEST_FIRST: [&str; 5] = [
+    const NEWEST_FIRST: [&str; 6] = [
+        "2026-11-28-000006_artifact_retention",
         "2026-11-28-000005_jobs",
         "2026-11-28-000004_videos",
         "2026-11-28-000003_auth",
@@ -294,11 +295,16 @@ fn every_migration_reverts_and_applies_again_on_a_populated_database() {
         );
         populate(database, "first@example.com");
 
-        // The last one, then applied again.
+        // The last one (a column), then applied again.
         let reverted = database.revert_migrations(Revert::Last(1)).unwrap();
         assert_eq!(reverted, NEWEST_FIRST[..1], "{backend:?}");
-        assert!(!tables(database).contains(&"jobs".to_owned()));
+        assert_eq!(tables(database), schema, "{backend:?}");
         assert_eq!(database.migrate().unwrap().len(), 1, "{backend:?}");
+        // The last two, then applied again.
+        let reverted = database.revert_migrations(Revert::Last(2)).unwrap();
+        assert_eq!(reverted, NEWEST_FIRST[..2], "{backend:?}");
+        assert!(!tables(database).contains(&"jobs".to_owned()));
+        assert_eq!(database.migrate().unwrap().len(), 2, "{backend:?}");
         assert_eq!(tables(database), schema, "{backend:?}");
 
         // Two, then everything left: every down.sql runs, newest first.
@@ -319,7 +325,7 @@ fn every_migration_reverts_and_applies_again_on_a_populated_database() {
         );
 
         // Applied again from scratch: the same schema, and the stores work.
-        assert_eq!(database.migrate().unwrap().len(), 5, "{backend:?}");
+        assert_eq!(database.migrate().unwrap().len(), 6, "{backend:?}");
         assert_eq!(tables(database), schema, "{backend:?}");
         populate(database, "first@example.com");
         // More than are applied reverts what there is.

@@ -5,7 +5,7 @@
 //! URLs use the conventional `DATABASE_URL` and `REDIS_URL`). Each group of
 //! settings has its module, with the [`Setting`]s it reads, its types and its
 //! own parsing and validation: `server` (process and HTTP edge), `database`,
-//! `limits` (rate limiting), `auth`, `media`, `worker`, `logging` and `plans`.
+//! `limits` (rate limiting), `auth`, `media`, `worker`, `logging`, `plans` and `storage`.
 //! [`SETTINGS`] lists them all; `docs/configuration.md` is generated from it
 //! ([`configuration_doc`]). A default is written once, in its [`Setting`]:
 //! the loader parses it like a configured value, and the docs show it.
@@ -21,6 +21,7 @@ mod secret;
 mod server;
 mod setting;
 mod sources;
+mod storage;
 mod worker;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub use secret::Secret;
 pub use server::Environment;
 pub use setting::{DefaultValue, Setting};
 pub use sources::ConfigError;
+pub use storage::StorageSettings;
 
 use sources::Sources;
 
@@ -86,6 +88,10 @@ pub const SETTINGS: &[Setting] = &[
     media::RETRY_BASE_MS,
     media::VEO_POLL_MS,
     media::VIDEO_ASSEMBLY,
+    storage::STORAGE_URL,
+    storage::S3_ENDPOINT,
+    storage::STORAGE_PRESIGN,
+    storage::ARTIFACT_RETENTION_DAYS,
 ];
 
 /// The validated configuration of a server process.
@@ -146,6 +152,8 @@ pub struct Config {
     pub media: MediaSettings,
     /// Whether `serve` runs the in-process worker (`--no-worker` turns it off).
     pub worker_enabled: bool,
+    /// Where artifacts are kept, how downloads are served, retention.
+    pub storage: StorageSettings,
 }
 
 impl Config {
@@ -175,6 +183,7 @@ impl Config {
         // The media checks are listed before the auth ones.
         let media = media::Media::load(&mut src);
         let auth = auth::AuthSettings::load(&mut src, server.env);
+        let storage = StorageSettings::load(&mut src, &server.data_dir);
         src.finish()?;
         Ok(Self {
             env: server.env,
@@ -204,6 +213,7 @@ impl Config {
             media_faults: media.faults,
             media: media.settings,
             worker_enabled: true,
+            storage,
         })
     }
 

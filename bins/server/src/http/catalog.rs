@@ -37,8 +37,8 @@ pub fn entries() -> Vec<CatalogEntry> {
         .collect()
 }
 
-/// Lists the error catalog (49 codes). Public and not counted against any
-/// limit; it carries the caller IP's limit headers like every /v1 answer.
+/// Lists the error catalog (the seed's 49 codes, then the appended ones).
+/// Public and not counted against any limit; it carries the caller IP's limit headers like every /v1 answer.
 #[utoipa::path(
     get, path = "/v1/errors", tag = "health",
     responses((status = 200, description = "The whole catalog", body = ApiResponse<Vec<CatalogEntry>>)),

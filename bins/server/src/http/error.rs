@@ -202,6 +202,9 @@ impl From<ytvc_domain::videos::VideoError> for ApiError {
             E::ArtifactNotFound(name) => ApiError::new(code)
                 .message("No such artifact")
                 .details(json!({ "name": name })),
+            E::ArtifactsExpired(at) => ApiError::new(code)
+                .message("The artifacts of this video were deleted by the retention policy")
+                .details(json!({ "expired_at": ytvc_error_codes::format_timestamp(at) })),
             E::ArtifactUnreadable(cause) => ApiError::new(code).cause(cause),
             E::InvalidQuery { parameter, message } => ApiError::new(code)
                 .message(message.map_or_else(|| format!("Invalid {parameter}"), str::to_owned))

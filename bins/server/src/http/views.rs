@@ -46,7 +46,7 @@ pub struct FallbackView {
 #[schema(example = json!({"id": "0193a1b2-…", "status": "queued", "prompt": "A two-minute documentary about coral reefs",
     "title": null, "duration_seconds": 60, "style": "documentary", "aspect_ratio": "16:9", "voice": "neutral",
     "language": "en", "batch_id": null, "batch_index": null, "priority": 3, "attempts": 0, "error": null,
-    "artifacts": null, "video_url": null, "degraded": false, "fallbacks": [], "created_at": "2026-01-28T14:00:00.000Z", "updated_at": "2026-01-28T14:00:00.000Z",
+    "artifacts": null, "video_url": null, "artifacts_expire_at": null, "degraded": false, "fallbacks": [], "created_at": "2026-01-28T14:00:00.000Z", "updated_at": "2026-01-28T14:00:00.000Z",
     "started_at": null, "completed_at": null}))]
 pub struct VideoView {
     /// Id.
@@ -81,6 +81,12 @@ pub struct VideoView {
     pub artifacts: Option<Vec<ArtifactView>>,
     /// Where to download the assembled MP4, once completed.
     pub video_url: Option<String>,
+    /// RFC 3339: when the artifact set of the completed video is deleted
+    /// by the retention policy (`YTVC_ARTIFACT_RETENTION_DAYS`), or was;
+    /// from then on `artifacts` and `video_url` are null and downloads
+    /// answer STORAGE_001. Null while not completed, or when sets are kept
+    /// forever.
+    pub artifacts_expire_at: Option<String>,
     /// Whether any scene fell back from a clip to a still or a title card
     /// (a service failed or its circuit was open).
     pub degraded: bool,
@@ -118,16 +124,20 @@ impl From<&Video> for VideoView {
                 code: code.clone(),
                 message: v.error_message.clone().unwrap_or_default(),
             }),
-            artifacts: v.completed_manifest().map(|_| {
-                v.artifact_names()
-                    .into_iter()
-                    .map(|name| ArtifactView {
-                        url: artifact_url(&name),
-                        name,
-                    })
-                    .collect()
-            }),
+            artifacts: v
+                .completed_manifest()
+                .filter(|_| v.artifacts_expired_at.is_none())
+                .map(|_| {
+                    v.artifact_names()
+                        .into_iter()
+                        .map(|name| ArtifactView {
+                            url: artifact_url(&name),
+                            name,
+                        })
+                        .collect()
+                }),
             video_url: v.video_file().map(artifact_url),
+            artifacts_expire_at: v.artifacts_expire_at.map(format_timestamp),
             degraded: v.degraded(),
             fallbacks: v
                 .fallbacks()

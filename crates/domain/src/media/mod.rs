@@ -8,7 +8,7 @@
 //! | [`VisualGenerator::still`] | Imagen, or a Gemini image model (a PNG or JPEG) | a PNG |
 //! | [`TitleCardRenderer`] | none: the local one is used | a PNG |
 //! | [`Narrator`] | Cloud Text-to-Speech (a WAV) | a WAV tone pattern of the scene's length |
-//! | [`ArtifactStore`] | none: the local one is used | files under `<root>/<video_id>/` (the server's root is `<data_dir>/artifacts`) |
+//! | [`ArtifactStore`] | none (the server uses `ytvc_storage::ObjectArtifactStore`: `file://` or `s3://`) | files under `<root>/<video_id>/` |
 //! | [`VideoAssembler`] | `ytvc_assembly::Mp4Assembler`: H.264 + AAC-LC in MP4, no external tools (unless the server's `video_assembly` setting is off) | (the same) |
 //!
 //! `ytvc_media_clients::Flaky` wraps any adapter and makes chosen calls fail
@@ -35,6 +35,7 @@ mod error;
 mod manifest;
 mod ports;
 mod storyboard;
+mod stream;
 
 pub use assembly::{AssemblyRequest, AssemblyScene, VIDEO_FILE, video_frame_size};
 pub use blob::{
@@ -50,3 +51,4 @@ pub use storyboard::{
     MAX_NARRATION_BYTES, MAX_SCENES, MAX_VISUAL_PROMPT_BYTES, SECONDS_PER_SCENE, Scene,
     ScriptRequest, Storyboard, plan_scene_durations, script_request,
 };
+pub use stream::{ArtifactMeta, ByteRange, ByteStream, Unsatisfiable, byte_stream_of};

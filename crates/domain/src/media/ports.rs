@@ -2,10 +2,14 @@
 //! from outside, each method returning a [`BoxFuture`].
 
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::{
-    AssemblyRequest, MediaBlob, MediaError, Scene, StoredArtifact, Storyboard, VisualSource,
+    ArtifactMeta, AssemblyRequest, ByteStream, MediaBlob, MediaError, Scene, StoredArtifact,
+    Storyboard, VisualSource, byte_stream_of,
 };
 use crate::validation::{AspectRatio, Language, VideoSpec, Voice};
 
@@ -152,7 +156,13 @@ pub trait VideoAssembler: Send + Sync {
 /// video id (`storyboard.json`, `scene-01.png`, `manifest.json`, ...).
 ///
 /// Writing a name again replaces the file (a retried job rewrites its
-/// set). The manifest is written last, so its presence marks a complete set.
+/// set); each write replaces the file whole (a reader never sees half of
+/// it). The manifest is written last, so its presence marks a complete set.
+///
+/// Downloads read through [`stat`](Self::stat) and [`open`](Self::open),
+/// which stream; their defaults go through [`read`](Self::read) (the whole
+/// file in memory, fine for in-memory fakes): a store of real files
+/// overrides them.
 pub trait ArtifactStore: Send + Sync {
     /// Writes `blob` as `name` in the set of `video_id` and describes it.
     ///
@@ -186,4 +196,119 @@ pub trait ArtifactStore: Send + Sync {
         video_id: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>>;
+
+    /// The size, tag and time of the file `name` of the set of `video_id`,
+    /// without its bytes; `None` as for [`read`](Self::read).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` when the store cannot be asked.
+    fn stat<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ArtifactMeta>, MediaError>> {
+        Box::pin(async move {
+            Ok(self
+                .read(video_id, name)
+                .await?
+                .map(|bytes| ArtifactMeta::of_bytes(&bytes)))
+        })
+    }
+
+    /// Streams the bytes `range` (half-open, within the size
+    /// [`stat`](Self::stat) gave) of the file `name`; `None` as for
+    /// [`read`](Self::read).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` when the file exists but cannot be read (a failure
+    /// later, while streaming, is an item of the stream).
+    fn open<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        range: Range<u64>,
+    ) -> BoxFuture<'a, Result<Option<ByteStream>, MediaError>> {
+        Box::pin(async move {
+            let Some(bytes) = self.read(video_id, name).await? else {
+                return Ok(None);
+            };
+            let len = bytes.len() as u64;
+            let (start, end) = (range.start.min(len), range.end.min(len));
+            let bytes = bytes::Bytes::from(bytes).slice(
+                usize::try_from(start).unwrap_or(usize::MAX)
+                    ..usize::try_from(end.max(start)).unwrap_or(usize::MAX),
+            );
+            Ok(Some(byte_stream_of(bytes)))
+        })
+    }
+
+    /// A URL anyone holding it may `GET` the file `name` from, for
+    /// `expires_in`, without the store's credentials (a presigned URL);
+    /// `None` when the store cannot make one (the default: local files).
+    ///
+    /// # Errors
+    ///
+    /// `AssemblyFailed` when signing fails.
+    fn presign<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        expires_in: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, MediaError>> {
+        let _ = (video_id, name, expires_in);
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// A shared store is a store (so wrappers such as a fault injector can hold
+/// an `Arc<dyn ArtifactStore>`).
+impl<T: ArtifactStore + ?Sized> ArtifactStore for Arc<T> {
+    fn put<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        blob: &'a MediaBlob,
+    ) -> BoxFuture<'a, Result<StoredArtifact, MediaError>> {
+        (**self).put(video_id, name, blob)
+    }
+
+    fn discard<'a>(&'a self, video_id: &'a str) -> BoxFuture<'a, Result<(), MediaError>> {
+        (**self).discard(video_id)
+    }
+
+    fn read<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, MediaError>> {
+        (**self).read(video_id, name)
+    }
+
+    fn stat<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ArtifactMeta>, MediaError>> {
+        (**self).stat(video_id, name)
+    }
+
+    fn open<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        range: Range<u64>,
+    ) -> BoxFuture<'a, Result<Option<ByteStream>, MediaError>> {
+        (**self).open(video_id, name, range)
+    }
+
+    fn presign<'a>(
+        &'a self,
+        video_id: &'a str,
+        name: &'a str,
+        expires_in: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, MediaError>> {
+        (**self).presign(video_id, name, expires_in)
+    }
 }

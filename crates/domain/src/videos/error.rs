@@ -65,6 +65,10 @@ pub enum VideoError {
     /// The completed video has no artifact of that name (NOT_FOUND_004).
     #[error("no artifact {0:?}")]
     ArtifactNotFound(String),
+    /// The video's artifact set expired under the retention policy (and is,
+    /// or is about to be, deleted) at this time (STORAGE_001).
+    #[error("artifacts expired at {0}")]
+    ArtifactsExpired(DateTime<Utc>),
     /// The artifact is listed but could not be read (NOT_FOUND_004; the
     /// cause is logged).
     #[error("artifact unreadable: {0}")]
@@ -116,6 +120,7 @@ impl VideoError {
             VideoError::NotCancellable(_) => ErrorCode::VideoNotCancellable,
             VideoError::BatchNotCancellable(_) => ErrorCode::BatchNotCancellable,
             VideoError::NotReady(_) => ErrorCode::VideoNotReady,
+            VideoError::ArtifactsExpired(_) => ErrorCode::ArtifactsExpired,
             VideoError::ArtifactNotFound(_) | VideoError::ArtifactUnreadable(_) => {
                 ErrorCode::ResourceNotFound
             }

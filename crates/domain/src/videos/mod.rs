@@ -7,9 +7,10 @@
 //! | [`submission`] | what one submission writes in ONE transaction, built from validated requests |
 //! | [`idempotency`] | the `Idempotency-Key` rule and the request fingerprint |
 //! | [`paging`] | cursor pagination |
-//! | [`ports`] | [`VideoRepository`] (the API's side), [`VideoRuns`] (a worker's side) |
+//! | [`ports`] | [`VideoRepository`] (the API's side), [`VideoRuns`] and [`ExpiringArtifacts`] (a worker's side) |
 //! | [`service`] | [`VideoService`]: submit, read, page, cancel, artifacts, usage, quota |
 //! | [`runner`] | [`JobRunner`]: run a claimed job and decide what its outcome means |
+//! | [`retention`] | [`ArtifactRetention`]: delete the artifact sets of videos completed too long ago |
 //! | [`error`] | [`VideoError`] and its one mapping to the catalog |
 
 pub mod error;
@@ -17,6 +18,7 @@ pub mod idempotency;
 pub mod model;
 pub mod paging;
 pub mod ports;
+pub mod retention;
 pub mod runner;
 pub mod service;
 pub mod submission;
@@ -27,7 +29,10 @@ pub use model::{
     Batch, BatchStatus, CancelResult, DailyUsage, StatusCounts, Video, VideoQuery, VideoStatus,
 };
 pub use paging::{Page, PageRequest};
-pub use ports::{Orphan, OrphanEnding, RunEnd, RunEnding, VideoRepository, VideoRuns};
+pub use ports::{
+    ExpiringArtifacts, Orphan, OrphanEnding, RunEnd, RunEnding, VideoRepository, VideoRuns,
+};
+pub use retention::{ArtifactRetention, Expiry};
 pub use runner::{JobRunner, RunOutcome};
 pub use service::{
     Accepted, Admission, ArtifactRef, Quotas, SubmitKind, Ticket, UsageQuery, UsageReport,

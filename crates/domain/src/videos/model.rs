@@ -186,6 +186,13 @@ pub struct Video {
     pub started_at: Option<DateTime<Utc>>,
     /// Finished at.
     pub completed_at: Option<DateTime<Utc>>,
+    /// When the retention sweep deleted its artifact set (stored).
+    pub artifacts_expired_at: Option<DateTime<Utc>>,
+    /// When its artifact set expires, or expired, under the retention
+    /// policy (derived by the [`VideoService`](super::VideoService) when it
+    /// reads the video: `completed_at` + the retention, or
+    /// `artifacts_expired_at`; `None` when kept forever or not completed).
+    pub artifacts_expire_at: Option<DateTime<Utc>>,
 }
 
 /// A batch and its progress.
@@ -221,12 +228,16 @@ impl Video {
     }
 
     /// The downloadable files of a completed video: the manifest and every
-    /// plain-named file it lists, in order (empty before completion).
+    /// plain-named file it lists, in order (empty before completion, and
+    /// once the retention sweep deleted the set).
     #[must_use]
     pub fn artifact_names(&self) -> Vec<String> {
         let Some(m) = self.completed_manifest() else {
             return Vec::new();
         };
+        if self.artifacts_expired_at.is_some() {
+            return Vec::new();
+        }
         std::iter::once(MANIFEST_FILE.to_owned())
             .chain(
                 m.files()
@@ -236,10 +247,12 @@ impl Video {
             .collect()
     }
 
-    /// The assembled MP4's file name, once completed.
+    /// The assembled MP4's file name, once completed (`None` once the set
+    /// expired).
     #[must_use]
     pub fn video_file(&self) -> Option<&str> {
         self.completed_manifest()
+            .filter(|_| self.artifacts_expired_at.is_none())
             .and_then(|m| m.video.as_ref())
             .map(|f| f.name.as_str())
             .filter(|n| is_artifact_name(n))

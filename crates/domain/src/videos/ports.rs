@@ -214,3 +214,25 @@ pub trait VideoRuns: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError>;
 }
+
+/// The retention sweep's side of the video store (see
+/// [`ArtifactRetention`](super::ArtifactRetention)).
+pub trait ExpiringArtifacts: Send + Sync {
+    /// Up to `limit` completed videos whose set is not yet marked expired
+    /// and that completed before `completed_before`, oldest first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn due_for_expiry(
+        &self,
+        completed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<VideoId>, RepoError>;
+
+    /// Marks the set of `video` expired at `at`; `false` when it was marked
+    /// already (or the video is not completed).
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn mark_artifacts_expired(&self, video: VideoId, at: DateTime<Utc>) -> Result<bool, RepoError>;
+}

@@ -3,10 +3,12 @@
 //! transaction), reading and paging them, cancelling, artifacts, usage
 //! analytics and the caller's quota.
 //!
-//! Every method but [`VideoService::read_artifact`] is synchronous and may
-//! block on storage: call it off the async executor. Every time comes from
+//! Every method but the artifact reads ([`VideoService::artifact_meta`],
+//! [`VideoService::open_artifact`], [`VideoService::presign_artifact`]) is
+//! synchronous and may block on storage: call it off the async executor. Every time comes from
 //! the injected [`Clock`].
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -24,7 +26,7 @@ use crate::accounts::{Role, User};
 use crate::auth::UserRepository;
 use crate::ids::{BatchId, UserId, VideoId};
 use crate::jobs::RetryPolicy;
-use crate::media::{ArtifactStore, BoxFuture, MediaFormat};
+use crate::media::{ArtifactMeta, ArtifactStore, BoxFuture, ByteStream, MediaError, MediaFormat};
 use crate::validation::RawVideoRequest;
 
 /// The quota manager the use cases share with `GET /v1/quota`.
@@ -159,6 +161,7 @@ pub struct VideoService {
     quota: Arc<Quotas>,
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
+    retention: Option<chrono::TimeDelta>,
 }
 
 impl VideoService {
@@ -179,7 +182,34 @@ impl VideoService {
             quota,
             clock,
             retry,
+            retention: None,
         }
+    }
+
+    /// Artifact sets expire `keep` after their video completed (`None`, the
+    /// default: kept forever): videos show when, and downloads answer
+    /// STORAGE_001 from then on.
+    #[must_use]
+    pub fn with_artifact_retention(mut self, keep: Option<chrono::TimeDelta>) -> Self {
+        self.retention = keep;
+        self
+    }
+
+    /// `video` with [`Video::artifacts_expire_at`] filled in.
+    fn dated(&self, mut video: Video) -> Video {
+        // The policy's time, or when the set was deleted if that came
+        // first (the policy changed since): a time that does not move.
+        let scheduled = match (video.status, video.completed_at) {
+            (VideoStatus::Completed, Some(done)) => {
+                super::retention::expires_at(done, self.retention)
+            }
+            _ => None,
+        };
+        video.artifacts_expire_at = match (scheduled, video.artifacts_expired_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        video
     }
 
     /// The plan of `user` from the catalog.
@@ -395,6 +425,7 @@ impl VideoService {
         let id = parse_video_id(id)?;
         self.videos
             .video(user, id)?
+            .map(|v| self.dated(v))
             .ok_or(VideoError::VideoNotFound)
     }
 
@@ -426,6 +457,7 @@ impl VideoService {
             limit: limit + 1,
         };
         let rows = self.videos.videos(user, &query)?;
+        let rows = rows.into_iter().map(|v| self.dated(v)).collect();
         Ok(Page::cut(rows, limit, |v| (v.created_at, v.id.to_string())))
     }
 
@@ -459,7 +491,7 @@ impl VideoService {
             }
         }
         videos.sort_by_key(|v| v.batch.map(|(_, i)| i));
-        Ok((batch, videos))
+        Ok((batch, videos.into_iter().map(|v| self.dated(v)).collect()))
     }
 
     /// A page of the caller's batches, newest first.
@@ -515,12 +547,18 @@ impl VideoService {
     ///
     /// # Errors
     /// [`VideoError::VideoNotFound`]; [`VideoError::NotReady`] before
-    /// completion; [`VideoError::ArtifactNotFound`] for a name the manifest
+    /// completion; [`VideoError::ArtifactsExpired`] from the set's expiry
+    /// time on; [`VideoError::ArtifactNotFound`] for a name the manifest
     /// does not list; storage errors.
     pub fn artifact(&self, user: UserId, id: &str, name: &str) -> Result<ArtifactRef, VideoError> {
         let video = self.video(user, id)?;
         if video.status != VideoStatus::Completed {
             return Err(VideoError::NotReady(video.status));
+        }
+        if let Some(at) = video.artifacts_expire_at
+            && (video.artifacts_expired_at.is_some() || at <= self.clock.now())
+        {
+            return Err(VideoError::ArtifactsExpired(at));
         }
         if !video.artifact_names().iter().any(|n| n == name) {
             return Err(VideoError::ArtifactNotFound(name.to_owned()));
@@ -531,27 +569,64 @@ impl VideoService {
         })
     }
 
-    /// The bytes of an artifact found by [`artifact`](Self::artifact).
+    /// The size, tag and time of an artifact found by
+    /// [`artifact`](Self::artifact), without its bytes.
+    ///
+    /// # Errors
+    /// [`VideoError::ArtifactUnreadable`] when the store cannot be asked
+    /// (or no longer has it).
+    pub fn artifact_meta<'a>(
+        &'a self,
+        artifact: &'a ArtifactRef,
+    ) -> BoxFuture<'a, Result<ArtifactMeta, VideoError>> {
+        Box::pin(async move {
+            let set = artifact.video.to_string();
+            match self.artifacts.stat(&set, &artifact.name).await {
+                Ok(Some(meta)) => Ok(meta),
+                Ok(None) => Err(listed_but_missing(&set, &artifact.name)),
+                Err(e) => Err(VideoError::ArtifactUnreadable(e)),
+            }
+        })
+    }
+
+    /// Streams the bytes `range` (half-open, within the size
+    /// [`artifact_meta`](Self::artifact_meta) gave) of an artifact: the
+    /// file is never held whole.
     ///
     /// # Errors
     /// [`VideoError::ArtifactUnreadable`] when the store cannot read it
     /// (or no longer has it).
-    pub fn read_artifact<'a>(
+    pub fn open_artifact<'a>(
         &'a self,
         artifact: &'a ArtifactRef,
-    ) -> BoxFuture<'a, Result<Vec<u8>, VideoError>> {
+        range: Range<u64>,
+    ) -> BoxFuture<'a, Result<ByteStream, VideoError>> {
         Box::pin(async move {
             let set = artifact.video.to_string();
-            match self.artifacts.read(&set, &artifact.name).await {
-                Ok(Some(bytes)) => Ok(bytes),
-                Ok(None) => Err(VideoError::ArtifactUnreadable(
-                    crate::media::MediaError::AssemblyFailed(format!(
-                        "{set}/{} is listed but missing",
-                        artifact.name
-                    )),
-                )),
+            match self.artifacts.open(&set, &artifact.name, range).await {
+                Ok(Some(body)) => Ok(body),
+                Ok(None) => Err(listed_but_missing(&set, &artifact.name)),
                 Err(e) => Err(VideoError::ArtifactUnreadable(e)),
             }
+        })
+    }
+
+    /// A presigned URL the artifact can be fetched from for `expires_in`,
+    /// when the store makes them (object storage); `None` otherwise.
+    ///
+    /// # Errors
+    /// [`VideoError::ArtifactUnreadable`] when signing fails.
+    pub fn presign_artifact<'a>(
+        &'a self,
+        artifact: &'a ArtifactRef,
+        expires_in: std::time::Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, VideoError>> {
+        Box::pin(async move {
+            let set = artifact.video.to_string();
+            self.artifacts
+                .presign(&set, &artifact.name, expires_in)
+                .await
+                .map_err(VideoError::ArtifactUnreadable)
         })
     }
 
@@ -629,6 +704,12 @@ fn as_batch_refusal(e: QuotaError, kind: SubmitKind, units: u32) -> QuotaError {
         },
         (e, _) => e,
     }
+}
+
+fn listed_but_missing(set: &str, name: &str) -> VideoError {
+    VideoError::ArtifactUnreadable(MediaError::AssemblyFailed(format!(
+        "{set}/{name} is listed but missing"
+    )))
 }
 
 fn user_key(user: UserId) -> UserKey {

@@ -174,6 +174,8 @@ fn new_video(
         updated_at: now,
         started_at: None,
         completed_at: None,
+        artifacts_expired_at: None,
+        artifacts_expire_at: None,
     };
     let job = NewJob::new(id, plan.priority, now, retry);
     let reserve = ReserveRequest {

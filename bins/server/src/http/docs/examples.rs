@@ -117,7 +117,8 @@ fn queued_video(d: &Defaults) -> Value {
         "title": "Coral comeback", "duration_seconds": 120, "style": "documentary",
         "aspect_ratio": "16:9", "voice": "narrator_female", "language": "en",
         "batch_id": null, "batch_index": null, "priority": d.plan.priority, "attempts": 0,
-        "error": null, "artifacts": null, "video_url": null, "degraded": false, "fallbacks": [],
+        "error": null, "artifacts": null, "video_url": null, "artifacts_expire_at": null,
+        "degraded": false, "fallbacks": [],
         "created_at": stamp(0), "updated_at": stamp(0), "started_at": null, "completed_at": null
     })
 }
@@ -141,7 +142,8 @@ fn completed_video(d: &Defaults) -> Value {
         "degraded": true,
         "fallbacks": [{ "scene": 2, "visual_source": VisualSource::Still.as_str(),
                         "failed": [ErrorCode::VeoUnavailable.as_str()] }],
-        "updated_at": stamp(95), "started_at": stamp(2), "completed_at": stamp(95)
+        "updated_at": stamp(95), "started_at": stamp(2), "completed_at": stamp(95),
+        "artifacts_expire_at": stamp(95 + 30 * 86_400)
     });
     merge(&mut v, patch);
     v
@@ -158,7 +160,7 @@ fn batch_video(d: &Defaults, index: usize, status: &str) -> Value {
         "voice": Voice::DEFAULT.as_str(), "language": Language::DEFAULT_TAG,
         "batch_id": EXAMPLE_BATCH_ID, "batch_index": index, "priority": d.plan.priority,
         "attempts": u32::from(running), "error": null, "artifacts": null, "video_url": null,
-        "degraded": false, "fallbacks": [], "created_at": stamp(0),
+        "artifacts_expire_at": null, "degraded": false, "fallbacks": [], "created_at": stamp(0),
         "updated_at": if running { stamp(2) } else { stamp(0) },
         "started_at": if running { json!(stamp(2)) } else { Value::Null },
         "completed_at": null

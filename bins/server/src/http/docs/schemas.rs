@@ -133,6 +133,7 @@ pub(super) fn constrain_schemas(schemas: &mut Map<String, Value>) {
                 "error",
                 "artifacts",
                 "video_url",
+                "artifacts_expire_at",
                 "started_at",
                 "completed_at",
             ],
