@@ -200,8 +200,7 @@ impl MediaError {
         matches!(
             self,
             MediaError::CircuitOpen { .. } | MediaError::Disabled { .. }
-        )
-            || code.category() == Category::Media
+        ) || code.category() == Category::Media
             || code == ErrorCode::VideoGenerationFailed
     }
 }

@@ -546,7 +546,11 @@ fn a_disabled_visual_is_skipped_without_a_failure_or_degradation() {
     let m = outcome.unwrap().completed().unwrap().manifest;
     for scene in &m.scenes {
         assert_eq!(scene.visual_source, VisualSource::Still);
-        assert!(scene.fallback_codes.is_empty(), "{:?}", scene.fallback_codes);
+        assert!(
+            scene.fallback_codes.is_empty(),
+            "{:?}",
+            scene.fallback_codes
+        );
     }
     assert!(!m.degraded);
     assert_eq!(fake.calls()[..3], ["script", "clip 1", "still 1"]);
