@@ -6,5 +6,6 @@ mod foundation;
 mod media;
 mod openapi;
 mod pipeline;
+mod providers;
 mod ratelimits;
 mod videos;
