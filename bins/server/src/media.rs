@@ -115,7 +115,8 @@ pub struct Media {
 }
 
 /// One guard per service whose breaker logs every state change (with
-/// `provider`). Breakers follow a manual `clock` (tests), else a monotonic
+/// `media_service` and `provider`: `service` is the logger's own key, the
+/// process). Breakers follow a manual `clock` (tests), else a monotonic
 /// one.
 #[must_use]
 pub fn guards(
@@ -138,7 +139,7 @@ pub fn guards(
         )
         .on_transition(Arc::new(move |service, from, to| {
             let message = "circuit breaker state change";
-            let kv = slog::o!("service" => service.as_str(), "provider" => provider,
+            let kv = slog::o!("media_service" => service.as_str(), "provider" => provider,
                 "from" => from.as_str(), "to" => to.as_str());
             match to {
                 BreakerState::Open => slog::warn!(log.new(kv), "{message}"),

@@ -155,7 +155,8 @@ pub async fn run(media: &MediaStatus) -> CheckReport {
 pub async fn run_logged(media: &MediaStatus, log: &slog::Logger) -> CheckReport {
     let report = run(media).await;
     for r in &report.rows {
-        let kv = slog::o!("service" => r.service, "provider" => r.provider,
+        // `service` is the logger's own key (the process): `media_service`.
+        let kv = slog::o!("media_service" => r.service, "provider" => r.provider,
             "model" => r.model.clone().unwrap_or_default(), "result" => r.result());
         if r.ok {
             slog::info!(log.new(kv), "providers check");
