@@ -323,3 +323,57 @@ async fn the_providers_check_at_start_names_an_unknown_model_in_readiness() {
             .all(|r| r["ok"] == true)
     );
 }
+
+#[tokio::test]
+async fn the_providers_check_on_google_makes_one_small_call_per_service_and_looks_veo_up() {
+    use ytvc_e2e::fake_google::{IMAGEN, LLM, TTS, VEO, VEO_MODEL};
+    use ytvc_e2e::{FakeGoogle, Outage};
+    let google = FakeGoogle::start(Outage::None).await;
+    let app = TestApp::builder()
+        .with_fake_google(&google)
+        .with_config(|c| c.providers_check = true)
+        .spawn()
+        .await;
+    let ready = app.get("/health/ready").await;
+    let providers = &ready.body["data"]["components"]["providers"];
+    assert_eq!(providers["status"], "up", "{providers}");
+    let rows: Vec<(String, String)> = providers["info"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!("{} {} {}", r["service"], r["provider"], r["model"]),
+                r["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "\"llm\" \"gemini\" \"gemini-3.8-flash\"".to_owned(),
+                "ok (a one-word storyboard)".to_owned()
+            ),
+            (
+                "\"tts\" \"gemini\" \"gemini-3.8-flash-tts\"".to_owned(),
+                "ok (a 1 s narration)".to_owned()
+            ),
+            (
+                "\"image\" \"gemini\" \"gemini-nano-banana-2.1\"".to_owned(),
+                "ok (one still)".to_owned()
+            ),
+            (
+                "\"clip\" \"gemini\" \"veo-3.1-fast-generate-preview\"".to_owned(),
+                "ok (model found)".to_owned()
+            ),
+        ]
+    );
+    for (at, expected) in [(LLM, 1), (TTS, 1), (IMAGEN, 1), (VEO_MODEL, 1), (VEO, 0)] {
+        assert_eq!(
+            google.calls(at).await,
+            expected,
+            "{at}: never a billed clip"
+        );
+    }
+}

@@ -21,7 +21,7 @@ pub use requests::{BatchReq, UNKNOWN_ID, VideoReq};
 
 /// The paths and key of the fake Google.
 pub mod fake_google {
-    pub use crate::google::{API_KEY, IMAGEN, LLM, OPERATION, TTS, VEO};
+    pub use crate::google::{API_KEY, IMAGEN, LLM, OPERATION, TTS, VEO, VEO_MODEL};
 }
 
 /// The paths, key, models and canned media of the fake OpenAI-compatible
