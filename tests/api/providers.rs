@@ -24,10 +24,19 @@ async fn manifest(app: &TestApp, token: &str, id: &str) -> Value {
 #[tokio::test]
 async fn an_openai_compatible_server_makes_the_whole_video() {
     let openai = FakeOpenAi::start().await;
+    // Per service (YTVC_{LLM,TTS,IMAGE}_PROVIDER=openai, clips off), over
+    // an offline default.
     let app = TestApp::builder()
         .with_worker()
         .with_assembly()
         .with_fake_openai(&openai)
+        .with_config(|c| {
+            c.media_provider = MediaProvider::Local;
+            c.media.llm_provider = Some(MediaProvider::OpenAi);
+            c.media.tts_provider = Some(MediaProvider::OpenAi);
+            c.media.image_provider = Some(VisualChoice::Use(MediaProvider::OpenAi));
+            c.media.clip_provider = Some(VisualChoice::Off);
+        })
         .spawn()
         .await;
     let (_, token, _) = app.user("openai@example.com").await;

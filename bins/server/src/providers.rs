@@ -268,6 +268,16 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_deadline_is_the_deadline() {
+        let setting = crate::config::SETTINGS
+            .iter()
+            .find(|s| s.var == "YTVC_PROVIDERS_CHECK")
+            .unwrap();
+        let text = format!("at most {} s", CALL_DEADLINE.as_secs());
+        assert!(setting.meaning.contains(&text), "{}", setting.meaning);
+    }
+
+    #[test]
     fn the_table_is_aligned_and_names_the_failure() {
         let report = CheckReport {
             checked_at: Utc::now(),

@@ -215,7 +215,7 @@ pub(super) const PROVIDERS_CHECK: Setting = Setting {
         production: "on",
         development: "off",
     },
-    meaning: "`on`: `serve` and `worker` run `ytvc-server providers check` at start (one minimal call per external service, at most 30 s), log its table and show it in `/health/ready` (`providers`: `degraded` on a failure); `off`: no check",
+    meaning: "`on`: `serve` and `worker` run `ytvc-server providers check` at start (one minimal call per external service, start-up waits for it, at most 30 s), log its table and show it in `/health/ready` (`providers`: `degraded` on a failure); `off`: no check",
 };
 pub(super) const OPENAI_BASE_URL: Setting = Setting {
     key: "openai_base_url",

@@ -28,7 +28,8 @@ pub struct Health {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Component {
     /// `up`, `down`, or `degraded` (working with fallbacks: an open
-    /// circuit breaker; does not make the instance unready).
+    /// circuit breaker, a media service that failed the providers check at
+    /// start; does not make the instance unready).
     #[schema(example = "up")]
     pub status: &'static str,
     /// What went wrong, when down (no secrets).
@@ -121,7 +122,10 @@ pub struct Readiness {
     /// `ready` (this body is only sent with 200).
     #[schema(example = "ready")]
     pub status: &'static str,
-    /// Each component by name (`database`, ...).
+    /// Each component by name: `database`, `media` (every service's
+    /// provider and model, the breakers of the external ones),
+    /// `providers` (the providers check at start), `worker` and `redis`
+    /// when they run here.
     pub components: BTreeMap<String, Component>,
 }
 
