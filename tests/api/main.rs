@@ -6,6 +6,7 @@ mod foundation;
 mod media;
 mod openapi;
 mod pipeline;
+mod providers;
 mod ratelimits;
 mod storage;
 mod videos;

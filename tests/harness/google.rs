@@ -18,6 +18,8 @@ pub const IMAGEN: &str = "/v1beta/models/gemini-nano-banana-2.1:generateContent"
 pub const VEO: &str = "/v1beta/models/veo-3.1-fast-generate-preview:predictLongRunning";
 /// The Veo operation the fake hands out.
 pub const OPERATION: &str = "models/veo-3.1-fast-generate-preview/operations/e2e0001";
+/// The clips model's resource (`providers check` looks it up).
+pub const VEO_MODEL: &str = "/v1beta/models/veo-3.1-fast-generate-preview";
 /// Text to speech: Gemini's TTS model, with the same API key.
 pub const TTS: &str = "/v1beta/models/gemini-3.8-flash-tts:generateContent";
 /// Cloud Text-to-Speech, which refuses API keys: the `gemini` provider
@@ -51,8 +53,8 @@ impl FakeGoogle {
     }
 
     /// Forgets every mock and recorded call, then answers as `outage` says:
-    /// a storyboard of two 5 s scenes, stills, and narration and Veo clips
-    /// unless they are down.
+    /// a storyboard of two 5 s scenes, stills, the Veo model's resource,
+    /// and narration and Veo clips unless they are down.
     pub async fn answer(&self, outage: Outage) {
         let server = &self.server;
         server.reset().await;
@@ -85,6 +87,13 @@ impl FakeGoogle {
             CLOUD_TTS,
             ResponseTemplate::new(401).set_body_json(json!({"error": {"code": 401,
                 "message": "API keys are not supported by this API.", "status": "UNAUTHENTICATED"}})),
+        )
+        .await;
+        self.mount(
+            "GET",
+            VEO_MODEL,
+            ok(json!({"name": "models/veo-3.1-fast-generate-preview", "version": "3.1",
+                "displayName": "Veo 3.1 fast", "supportedGenerationMethods": ["predictLongRunning"]})),
         )
         .await;
         if outage == Outage::Veo {

@@ -2,6 +2,7 @@
 
 mod google;
 mod logs;
+mod openai;
 mod process;
 mod requests;
 
@@ -16,12 +17,19 @@ use ytvc_server::state::AppState;
 
 pub use google::{FakeGoogle, Outage};
 pub use logs::LogCapture;
+pub use openai::FakeOpenAi;
 pub use process::WorkerProcess;
 pub use requests::{BatchReq, UNKNOWN_ID, VideoReq};
 
 /// The paths and key of the fake Google.
 pub mod fake_google {
-    pub use crate::google::{API_KEY, IMAGEN, LLM, OPERATION, TTS, VEO};
+    pub use crate::google::{API_KEY, IMAGEN, LLM, OPERATION, TTS, VEO, VEO_MODEL};
+}
+
+/// The paths, key, models and canned media of the fake OpenAI-compatible
+/// server.
+pub mod fake_openai {
+    pub use crate::openai::{API_KEY, CHAT, IMAGES, KNOWN_MODELS, MODELS, SPEECH, TITLE, png, wav};
 }
 
 /// The password every harness user gets.
@@ -203,6 +211,22 @@ impl Builder {
                 c.media.google_endpoint = Some(endpoint);
                 c.media.retry_base = Duration::ZERO;
                 c.media.veo_poll = Duration::from_millis(10);
+            })
+    }
+
+    /// Uses the `openai` provider for every service against `openai` (its
+    /// base URL and key, no backoff between a service's retries; clips are
+    /// off, `openai` makes none) with one job at a time, so the calls to
+    /// the fake can be counted per video. Later knobs can move services
+    /// elsewhere (`c.media.tts_provider = ...`).
+    pub fn with_fake_openai(self, openai: &FakeOpenAi) -> Self {
+        let base = openai.base_url();
+        self.with_provider(MediaProvider::OpenAi)
+            .with_config(move |c| {
+                c.worker_concurrency = 1;
+                c.media.openai.base_url = Some(base);
+                c.media.openai.api_key = Some(Secret::new(openai::API_KEY.to_owned()));
+                c.media.retry_base = Duration::ZERO;
             })
     }
 

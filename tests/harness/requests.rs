@@ -302,6 +302,24 @@ impl TestApp {
         .await
     }
 
+    /// The bytes of an artifact, after asserting the 200.
+    ///
+    /// # Panics
+    /// When the download is not a 200.
+    pub async fn artifact_bytes(&self, token: &str, id: &str, name: &str) -> Vec<u8> {
+        let response = self
+            .build(
+                reqwest::Method::GET,
+                &format!("/v1/videos/{id}/artifacts/{name}"),
+            )
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "{name}");
+        response.bytes().await.expect("body").to_vec()
+    }
+
     /// `GET /v1/videos?{query}` (no `?` when `query` is empty).
     pub async fn list_videos(&self, token: &str, query: &str) -> Reply {
         let path = if query.is_empty() {

@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `worker`, `migrate [--revert N|all]`,
-//! `openapi`, `user create`.
+//! `openapi`, `user create`, `providers check`.
 
 use std::path::PathBuf;
 
@@ -52,6 +52,17 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Media providers.
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
+}
+
+/// Media-provider subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// One minimal call per configured external media service; prints a table
+    /// (service, provider, model, `ok` or `CODE: message`) and exits 1 when any fails.
+    Check,
 }
 
 /// Account subcommands.
@@ -95,6 +106,9 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let log = telemetry::logger(config.log_format, config.log_level);
+    if let Some(Command::Providers(ProvidersCommand::Check)) = cli.command {
+        return providers_check(&config, &log);
+    }
     let result = actix_web::rt::System::new().block_on(async move {
         match cli.command.unwrap_or(Command::Serve { no_worker: false }) {
             Command::Serve { no_worker } => {
@@ -112,7 +126,7 @@ pub fn main() -> std::process::ExitCode {
             Command::Migrate {
                 revert: Some(which),
             } => revert_migrations(&config, &log, which).await,
-            Command::Openapi => Ok(()),
+            Command::Openapi | Command::Providers(_) => Ok(()),
             Command::Worker => run_worker(config, log).await,
             Command::User(UserCommand::Create { email, admin, plan }) => {
                 create_user(config, log, &email, admin, &plan).await
@@ -126,6 +140,40 @@ pub fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `providers check`: the table on standard output; exit 0 when every
+/// service passed, 1 when one failed (2, like any configuration error, when
+/// a provider cannot even be built).
+fn providers_check(config: &Config, log: &slog::Logger) -> std::process::ExitCode {
+    let clock = crate::clock::AppClock::system();
+    let media = match crate::media::build(config, log, &clock) {
+        Ok(media) => media,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let report = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(crate::providers::run(&media.status)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.table());
+    if report.passed() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "error: the providers check failed: {}",
+            report.failures().join("; ")
+        );
+        std::process::ExitCode::FAILURE
     }
 }
 
@@ -227,6 +275,7 @@ async fn run_worker(config: Config, log: slog::Logger) -> anyhow::Result<()> {
     let services =
         crate::startup::Services::build(&config, &log, &db, crate::clock::AppClock::system())
             .await?;
+    crate::startup::startup_check(&config, &services.media, &log).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(services.worker.run(stopped));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

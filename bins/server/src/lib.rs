@@ -6,6 +6,7 @@ pub mod config;
 pub mod http;
 pub mod limits;
 pub mod media;
+pub mod providers;
 pub mod security;
 pub mod startup;
 pub mod state;

@@ -70,7 +70,7 @@ pub struct Services {
     pub jobs: Arc<dyn ytvc_domain::jobs::JobQueue>,
     /// Request and limiter counters.
     pub metrics: Arc<crate::http::metrics::Metrics>,
-    /// The media provider and its breakers.
+    /// The media providers, routes and breakers.
     pub media: crate::media::MediaStatus,
 }
 
@@ -217,6 +217,20 @@ impl Services {
     }
 }
 
+/// The providers check at start, when `YTVC_PROVIDERS_CHECK=on`: logged,
+/// never fatal (a failing provider degrades `/health/ready`), bounded by
+/// [`CALL_DEADLINE`](crate::providers::CALL_DEADLINE).
+pub async fn startup_check(
+    config: &Config,
+    media: &crate::media::MediaStatus,
+    log: &slog::Logger,
+) -> Option<crate::providers::CheckReport> {
+    if !config.providers_check {
+        return None;
+    }
+    Some(crate::providers::run_logged(media, log).await)
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
@@ -246,6 +260,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let db = connect_database(&config).await?;
         let services = Services::build(&config, &log, &db, clock).await?;
+        let providers_check = startup_check(&config, &services.media, &log).await;
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -267,6 +282,7 @@ impl Application {
             jobs: services.jobs.clone(),
             metrics: services.metrics.clone(),
             media: services.media,
+            providers_check,
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::app(app_state.clone()))

@@ -38,8 +38,10 @@ pub struct AppState {
     pub jobs: Arc<dyn ytvc_domain::jobs::JobQueue>,
     /// Request and limiter counters.
     pub metrics: Arc<crate::http::metrics::Metrics>,
-    /// The media provider and its circuit breakers.
+    /// The media providers, routes and circuit breakers.
     pub media: crate::media::MediaStatus,
+    /// The providers check run at start (`None`: `YTVC_PROVIDERS_CHECK=off`).
+    pub providers_check: Option<crate::providers::CheckReport>,
     /// The in-process worker's counters, when it runs here.
     pub worker_stats: Option<Arc<crate::worker::WorkerStats>>,
 }

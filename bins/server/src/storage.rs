@@ -9,7 +9,7 @@ use ytvc_domain::media::ArtifactStore;
 use ytvc_media_clients::Flaky;
 use ytvc_storage::Storage;
 
-use crate::config::{Config, MediaProvider};
+use crate::config::Config;
 
 /// How long a presigned download URL is valid (`YTVC_STORAGE_PRESIGN=on`).
 pub const PRESIGN_TTL: std::time::Duration = std::time::Duration::from_secs(300);
@@ -27,8 +27,8 @@ pub fn artifact_store(config: &Config) -> anyhow::Result<Arc<dyn ArtifactStore>>
 }
 
 /// The store the pipeline writes through: `artifacts`, with the injected
-/// `put` faults of `YTVC_MEDIA_FAULTS` when the local provider runs with
-/// faults (as before storage was configurable).
+/// `put` faults of `YTVC_MEDIA_FAULTS` when faults are configured (they
+/// apply to every local part: services, title cards and storage).
 ///
 /// # Errors
 /// A bad fault specification.
@@ -36,11 +36,11 @@ pub fn pipeline_store(
     artifacts: &Arc<dyn ArtifactStore>,
     config: &Config,
 ) -> anyhow::Result<Arc<dyn ArtifactStore>> {
-    match (&config.media_faults, config.media_provider) {
-        (Some(spec), MediaProvider::Local) => {
+    match &config.media_faults {
+        Some(spec) => {
             let faults = Flaky::<()>::parse_faults(spec).map_err(anyhow::Error::msg)?;
             Ok(Arc::new(Flaky::new(artifacts.clone()).with_faults(faults)))
         }
-        _ => Ok(artifacts.clone()),
+        None => Ok(artifacts.clone()),
     }
 }

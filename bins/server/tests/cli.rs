@@ -606,3 +606,250 @@ fn a_job_of_a_killed_worker_is_rescued_and_completes_once() {
         "committed once: {raw}"
     );
 }
+
+// ------------------------------------------------------- providers check
+
+/// A fake OpenAI-compatible server on loopback that knows `models`:
+/// `GET /v1/models/{model}` answers the model object for them and OpenAI's
+/// 404 `model_not_found` for any other. The runtime must outlive the
+/// server (wiremock serves from its own thread meanwhile).
+fn fake_openai(models: &[&str]) -> (tokio::runtime::Runtime, wiremock::MockServer) {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, Request, ResponseTemplate};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let known: Vec<String> = models.iter().map(|m| (*m).to_owned()).collect();
+    let server = runtime.block_on(async move {
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/models/.+$"))
+            .respond_with(move |request: &Request| {
+                let model = request.url.path().trim_start_matches("/v1/models/");
+                if known.iter().any(|k| k == model) {
+                    ResponseTemplate::new(200)
+                        .set_body_json(serde_json::json!({"id": model, "object": "model", "owned_by": "system"}))
+                } else {
+                    ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": {
+                        "message": format!("The model `{model}` does not exist or you do not have access to it."),
+                        "type": "invalid_request_error", "param": null, "code": "model_not_found"}}))
+                }
+            })
+            .mount(&server)
+            .await;
+        server
+    });
+    (runtime, server)
+}
+
+/// `providers check` with `envs`: (exit code, stdout, stderr).
+fn providers_check(envs: &[(&str, String)]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = server();
+    cmd.env("YTVC_DATA_DIR", dir.path())
+        .args(["providers", "check"]);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `openai` provider on `server` for storyboards and narration,
+/// stills offline, no clips.
+fn openai_envs(server: &wiremock::MockServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("YTVC_LLM_PROVIDER", "openai".into()),
+        ("YTVC_TTS_PROVIDER", "openai".into()),
+        ("YTVC_IMAGE_PROVIDER", "local".into()),
+        ("YTVC_CLIP_PROVIDER", "none".into()),
+        ("YTVC_OPENAI_BASE_URL", format!("{}/v1", server.uri())),
+        ("YTVC_OPENAI_LLM_MODEL", "llama3.1".into()),
+        ("YTVC_OPENAI_TTS_MODEL", "kokoro".into()),
+    ]
+}
+
+#[test]
+fn providers_check_prints_one_row_per_service_and_exits_0_when_all_pass() {
+    let (_runtime, openai) = fake_openai(&["llama3.1", "kokoro"]);
+    let (code, out, err) = providers_check(&openai_envs(&openai));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().take(4).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["service", "provider", "model", "result"],
+            vec!["llm", "openai", "llama3.1", "ok"],
+            vec!["tts", "openai", "kokoro", "ok"],
+            vec!["image", "local", "-", "ok"],
+            vec!["clip", "none", "-", "ok"],
+        ],
+        "{out}"
+    );
+    let received = _runtime.block_on(openai.received_requests()).unwrap();
+    let paths: Vec<&str> = received.iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths.len(), 2, "one lookup per external service: {paths:?}");
+    assert!(paths.contains(&"/v1/models/llama3.1") && paths.contains(&"/v1/models/kokoro"));
+}
+
+#[test]
+fn providers_check_names_an_unknown_model_and_exits_non_zero() {
+    let (_runtime, openai) = fake_openai(&["kokoro"]);
+    let (code, out, err) = providers_check(&openai_envs(&openai));
+    assert_eq!(code, Some(1), "{out}{err}");
+    let llm = out
+        .lines()
+        .find(|l| l.starts_with("llm"))
+        .expect("an llm row");
+    assert!(
+        llm.contains("llama3.1")
+            && llm.contains("LLM_002: llm rejected the request: model \"llama3.1\" not found")
+            && llm.contains("The model `llama3.1` does not exist"),
+        "{out}"
+    );
+    let tts = out
+        .lines()
+        .find(|l| l.starts_with("tts"))
+        .expect("a tts row");
+    assert!(tts.ends_with(" ok"), "{out}");
+    assert!(
+        err.contains("the providers check failed: llm (openai, llama3.1): LLM_002"),
+        "{err}"
+    );
+}
+
+/// Runs the server (the default `serve`) with `envs`; a start-up that is
+/// refused exits at once; one that is not is stopped after 10 s.
+fn start_up(envs: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = server();
+    cmd.env("YTVC_DATA_DIR", dir.path())
+        .env("YTVC_BIND", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.and_then(|s| s.code()), err)
+}
+
+#[test]
+fn bad_provider_configuration_stops_start_up_naming_the_variable_with_exit_2() {
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[("YTVC_LLM_PROVIDER", "olama")],
+            "YTVC_LLM_PROVIDER: invalid value \"olama\": expected `local`, `gemini`, `vertex` or `openai`",
+        ),
+        (
+            &[("YTVC_MEDIA_PROVIDER", "openai")],
+            "OPENAI_API_KEY: required by YTVC_MEDIA_PROVIDER=openai at OpenAI's API",
+        ),
+        (
+            &[
+                ("YTVC_TTS_PROVIDER", "openai"),
+                ("YTVC_OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+                ("YTVC_OPENAI_TTS_BASE_URL", "127.0.0.1:8880/v1"),
+            ],
+            "YTVC_OPENAI_TTS_BASE_URL: invalid value [redacted]: expected an http(s) base URL (not a URL)",
+        ),
+        (
+            &[("YTVC_IMAGE_PROVIDER", "gemini")],
+            "GEMINI_API_KEY: required by YTVC_IMAGE_PROVIDER=gemini",
+        ),
+        (
+            &[("YTVC_CLIP_PROVIDER", "vertex")],
+            "GOOGLE_APPLICATION_CREDENTIALS: required by YTVC_CLIP_PROVIDER=vertex",
+        ),
+    ];
+    for (envs, expected) in cases {
+        let (code, err) = start_up(envs);
+        assert_eq!(code, Some(2), "{envs:?}: {err}");
+        assert!(err.contains(expected), "{envs:?}: {err}");
+    }
+}
+
+#[test]
+fn production_runs_the_providers_check_at_start_and_readiness_shows_it() {
+    let (_runtime, openai) = fake_openai(&["llama3.1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = server();
+    cmd.env("YTVC_DATA_DIR", dir.path())
+        .env("YTVC_BIND", "127.0.0.1:0")
+        .env("YTVC_ENV", "production")
+        .env("YTVC_JWT_SECRET", "0123456789abcdef0123456789abcdef-cli")
+        .stderr(Stdio::piped());
+    for (k, v) in openai_envs(&openai) {
+        cmd.env(k, v);
+    }
+    let mut process = Server {
+        child: cmd.spawn().unwrap(),
+        address: String::new(),
+    };
+    let mut lines = BufReader::new(process.child.stderr.take().unwrap()).lines();
+    let mut before = Vec::new();
+    process.address = loop {
+        let line = lines.next().expect("a log line").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["msg"] == "listening" {
+            break v["address"].as_str().unwrap().to_owned();
+        }
+        before.push(v);
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    // The table is logged before the server listens, a row per service.
+    let rows: Vec<&serde_json::Value> = before
+        .iter()
+        .filter(|v| v["msg"] == "providers check")
+        .collect();
+    let services: Vec<&str> = rows
+        .iter()
+        .map(|v| v["media_service"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["llm", "tts", "image", "clip"], "{before:?}");
+    let tts = rows[1];
+    assert_eq!(tts["level"], "WARN", "{tts}");
+    assert!(
+        tts["result"].as_str().unwrap().starts_with("MEDIA_003: ") && tts["model"] == "kokoro",
+        "{tts}"
+    );
+    assert!(
+        before.iter().any(|v| v["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("providers check failed"))),
+        "{before:?}"
+    );
+    let ready = json_body(&http_get(&process.address, "/health/ready"));
+    let providers = &ready["data"]["components"]["providers"];
+    assert_eq!(providers["status"], "degraded", "{ready}");
+    assert!(
+        providers["error"]
+            .as_str()
+            .unwrap()
+            .contains("tts (openai, kokoro): MEDIA_003"),
+        "{providers}"
+    );
+}

@@ -17,8 +17,11 @@
 //!    card. A clip or still the assembler (when there is one) cannot decode
 //!    ([`VideoAssembler::check_visual`]) counts as a failure of its
 //!    generator. Which source was used and the codes of the failures before
-//!    it are recorded per scene. Any other error, or a failing title card,
-//!    stops the run. Stored as `scene-NN.<ext>`.
+//!    it are recorded per scene. A generator that answers
+//!    [`Disabled`](MediaError::Disabled) (no clip or still provider is
+//!    configured) is skipped: nothing is recorded and the scene is not
+//!    degraded. Any other error, or a failing title card, stops the run.
+//!    Stored as `scene-NN.<ext>`.
 //! 3. **Narration**, scene by scene, unless the voice is `none`:
 //!    [`Narrator::narrate_named`]; a failure stops the run (`MEDIA_003` is
 //!    retryable, so the job is retried). Stored as `scene-NN-narration.<ext>`;
@@ -27,8 +30,9 @@
 //!    visuals and narration become one MP4, stored as
 //!    [`VIDEO_FILE`]; its failure (`VIDEO_004`)
 //!    fails the run. The [`Manifest`] (no timestamps: deterministic; it
-//!    says which provider made the files and whether any scene was
-//!    `degraded` to a fallback) is stored last, as `manifest.json`.
+//!    says which provider made the files, per service when they differ,
+//!    and whether any scene was `degraded` to a fallback) is stored last,
+//!    as `manifest.json`.
 //!
 //! [`Progress::cancelled`] is checked before the script, before every scene
 //! of steps 2 and 3 and before assembly; a cancelled run deletes its partial
@@ -38,6 +42,7 @@
 //! code and [`retryable`](MediaError::retryable) tells the job queue whether
 //! to try again.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -307,12 +312,14 @@ pub struct Pipeline {
     store: Arc<dyn ArtifactStore>,
     assembler: Option<Arc<dyn VideoAssembler>>,
     provider: String,
+    providers: BTreeMap<String, String>,
 }
 
 impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pipeline")
             .field("provider", &self.provider)
+            .field("providers", &self.providers)
             .field("assembles", &self.assembler.is_some())
             .finish_non_exhaustive()
     }
@@ -336,6 +343,7 @@ impl Pipeline {
             store,
             assembler: None,
             provider: "local".to_owned(),
+            providers: BTreeMap::new(),
         }
     }
 
@@ -358,6 +366,15 @@ impl Pipeline {
     #[must_use]
     pub fn with_store(mut self, store: Arc<dyn ArtifactStore>) -> Self {
         self.store = store;
+        self
+    }
+
+    /// The provider of each service (e.g. `llm` → `openai`, `clip` →
+    /// `none`), written into manifests as
+    /// [`providers`](Manifest::providers) (default: none listed).
+    #[must_use]
+    pub fn with_service_providers(mut self, providers: BTreeMap<String, String>) -> Self {
+        self.providers = providers;
         self
     }
 
@@ -530,6 +547,7 @@ impl Pipeline {
             language: spec.language.clone(),
             total_duration_seconds: board.total_duration_seconds(),
             provider: self.provider.clone(),
+            providers: self.providers.clone(),
             degraded,
             storyboard,
             scenes,
@@ -569,7 +587,8 @@ impl Pipeline {
     }
 
     /// Clip, else still, else title card; a clip or still the assembler
-    /// cannot decode counts as a failure of its generator.
+    /// cannot decode counts as a failure of its generator, a disabled one
+    /// is skipped without counting.
     async fn visual(
         &self,
         title: &str,
@@ -580,12 +599,14 @@ impl Pipeline {
         let clip = self.visuals.clip(scene, aspect).await;
         match self.usable(clip, VisualSource::Clip, scene).await {
             Ok(blob) => return Ok((blob, VisualSource::Clip, failed)),
+            Err(MediaError::Disabled { .. }) => {}
             Err(e) if e.allows_fallback() => failed.push(e.code().as_str().to_owned()),
             Err(e) => return Err(e),
         }
         let still = self.visuals.still(scene, aspect).await;
         match self.usable(still, VisualSource::Still, scene).await {
             Ok(blob) => return Ok((blob, VisualSource::Still, failed)),
+            Err(MediaError::Disabled { .. }) => {}
             Err(e) if e.allows_fallback() => failed.push(e.code().as_str().to_owned()),
             Err(e) => return Err(e),
         }

@@ -988,3 +988,44 @@ fn service_of(at: &str) -> Service {
         _ => Service::Tts,
     }
 }
+
+// ---------------------------------------------------------- model check
+
+#[tokio::test]
+async fn the_model_check_looks_the_model_up_with_the_key_and_names_a_missing_one() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1beta/models/veo-3.1-fast-generate-preview"))
+        .and(header("x-goog-api-key", API_KEY))
+        .respond_with(ok(json!({"name": "models/veo-3.1-fast-generate-preview",
+            "displayName": "Veo 3.1 fast", "supportedGenerationMethods": ["predictLongRunning"]})))
+        .mount(&server)
+        .await;
+    mount(
+        &server,
+        "GET",
+        "/v1beta/models/veo-2.0-generate-001",
+        ResponseTemplate::new(404).set_body_json(json!({"error": {"code": 404,
+            "message": "models/veo-2.0-generate-001 is not found for API version v1beta, or is not supported for predictLongRunning.",
+            "status": "NOT_FOUND"}})),
+    )
+    .await;
+    let found = provider(&server).check_model(Service::Veo).await.unwrap();
+    assert_eq!(found, "veo-3.1-fast-generate-preview");
+    let mut retired = config(&server);
+    retired.veo_model = "veo-2.0-generate-001".into();
+    let error = provider_with(retired, guards())
+        .check_model(Service::Veo)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, MediaError::Rejected { .. }), "{error}");
+    assert_eq!(code(&error), "MEDIA_001");
+    let text = error.to_string();
+    assert!(
+        text.contains("\"veo-2.0-generate-001\"") && text.contains("is not found"),
+        "{text}"
+    );
+    let received = requests(&server).await;
+    assert_eq!(received.len(), 2, "a lookup each, no generation, no retry");
+    assert!(received.iter().all(|r| r.method.as_str() == "GET"));
+}

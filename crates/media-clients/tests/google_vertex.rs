@@ -609,3 +609,34 @@ async fn cloud_tts_voices_are_chirp3_hd_names_per_language_never_neutral() {
         assert!(!sent.to_string().contains("NEUTRAL"));
     }
 }
+
+#[tokio::test]
+async fn the_model_check_gets_the_publisher_model_with_a_token() {
+    let server = MockServer::start().await;
+    mount(&server, "POST", "/token", token_answer("ya29.check", 3600)).await;
+    mount(
+        &server,
+        "GET",
+        "/v1/publishers/google/models/veo-3.1-fast-generate-001",
+        ok(json!({"name": "publishers/google/models/veo-3.1-fast-generate-001"})),
+    )
+    .await;
+    let found = provider(&server).check_model(Service::Veo).await.unwrap();
+    assert_eq!(found, "veo-3.1-fast-generate-001", "the Vertex id");
+    let lookups: Vec<_> = requests(&server)
+        .await
+        .into_iter()
+        .filter(|r| !is_token_request(r))
+        .collect();
+    assert_eq!(lookups.len(), 1);
+    assert_eq!(bearer(&lookups[0]), "Bearer ya29.check");
+    // An unknown model: the fake answers 404 to anything else.
+    let mut unknown = config(&server);
+    unknown.veo_model = "veo-9-nope".into();
+    let error = provider_with(&server, unknown)
+        .check_model(Service::Veo)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("\"veo-9-nope\""), "{error}");
+    assert_eq!(error.code().as_str(), "MEDIA_001");
+}

@@ -174,6 +174,7 @@ fn manifest(video: VideoId) -> Box<Manifest> {
         language: Default::default(),
         total_duration_seconds: 60,
         provider: "local".to_owned(),
+        providers: Default::default(),
         degraded: false,
         storyboard: StoredArtifact {
             name: "storyboard.json".to_owned(),

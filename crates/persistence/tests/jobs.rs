@@ -168,6 +168,7 @@ fn manifest(video: VideoId) -> Box<Manifest> {
         language: Language::default(),
         total_duration_seconds: 60,
         provider: "local".to_owned(),
+        providers: Default::default(),
         degraded: false,
         storyboard: file("storyboard.json"),
         scenes: Vec::new(),

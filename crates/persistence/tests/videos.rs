@@ -239,6 +239,7 @@ fn manifest(video: VideoId) -> Manifest {
         language: Language::parse("pt-BR").unwrap(),
         total_duration_seconds: 30,
         provider: "local".to_owned(),
+        providers: Default::default(),
         degraded: false,
         storyboard: StoredArtifact {
             name: "storyboard.json".to_owned(),

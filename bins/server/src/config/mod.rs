@@ -31,7 +31,7 @@ use std::time::Duration;
 pub use auth::{JwtAlgorithm, JwtSettings};
 pub use docs::{configuration_doc, settings_markdown};
 pub use logging::{LogFormat, LogLevel};
-pub use media::{MediaProvider, MediaSettings};
+pub use media::{MediaProvider, MediaSettings, OpenAiSettings, Routing, VisualChoice};
 pub use secret::Secret;
 pub use server::Environment;
 pub use setting::{DefaultValue, Setting};
@@ -54,6 +54,11 @@ pub const SETTINGS: &[Setting] = &[
     auth::JWT_SECRET,
     server::CORS_ORIGINS,
     media::PROVIDER,
+    media::LLM_PROVIDER,
+    media::TTS_PROVIDER,
+    media::IMAGE_PROVIDER,
+    media::CLIP_PROVIDER,
+    media::PROVIDERS_CHECK,
     logging::FORMAT,
     logging::LEVEL,
     server::JSON_LIMIT_BYTES,
@@ -84,6 +89,15 @@ pub const SETTINGS: &[Setting] = &[
     media::IMAGE_MODEL,
     media::VEO_MODEL,
     media::GOOGLE_ENDPOINT,
+    media::OPENAI_BASE_URL,
+    media::OPENAI_API_KEY,
+    media::OPENAI_LLM_BASE_URL,
+    media::OPENAI_LLM_MODEL,
+    media::OPENAI_TTS_BASE_URL,
+    media::OPENAI_TTS_MODEL,
+    media::OPENAI_TTS_VOICE,
+    media::OPENAI_IMAGE_BASE_URL,
+    media::OPENAI_IMAGE_MODEL,
     media::MAX_ATTEMPTS,
     media::RETRY_BASE_MS,
     media::VEO_POLL_MS,
@@ -118,8 +132,11 @@ pub struct Config {
     pub jwt_secret: Option<Secret<String>>,
     /// Origins allowed by CORS.
     pub cors_origins: Vec<String>,
-    /// The media provider.
+    /// The media provider of every service without its own
+    /// (`media.*_provider`; see [`Config::routing`]).
     pub media_provider: MediaProvider,
+    /// Whether `serve` and `worker` run the providers check at start.
+    pub providers_check: bool,
     /// Log format.
     pub log_format: LogFormat,
     /// Least severe level logged.
@@ -181,7 +198,7 @@ impl Config {
         let plans = plans::load(&mut src);
         let worker = worker::WorkerSettings::load(&mut src);
         // The media checks are listed before the auth ones.
-        let media = media::Media::load(&mut src);
+        let media = media::Media::load(&mut src, server.env);
         let auth = auth::AuthSettings::load(&mut src, server.env);
         let storage = StorageSettings::load(&mut src, &server.data_dir);
         src.finish()?;
@@ -197,6 +214,7 @@ impl Config {
             jwt_secret: auth.jwt_secret,
             cors_origins: server.cors_origins,
             media_provider: media.provider,
+            providers_check: media.providers_check,
             log_format: logging.format,
             log_level: logging.level,
             json_limit_bytes: server.json_limit_bytes,
@@ -215,6 +233,12 @@ impl Config {
             worker_enabled: true,
             storage,
         })
+    }
+
+    /// The provider of each media service.
+    #[must_use]
+    pub fn routing(&self) -> Routing {
+        self.media.routing(self.media_provider)
     }
 
     /// The configuration used by tests: defaults, with the data dir given.
@@ -371,7 +395,8 @@ mod tests {
                     "DATABASE_URL",
                     "REDIS_URL",
                     "GEMINI_API_KEY",
-                    "GOOGLE_APPLICATION_CREDENTIALS"
+                    "GOOGLE_APPLICATION_CREDENTIALS",
+                    "OPENAI_API_KEY"
                 ]
                 .contains(&s.var)
                     || s.var.starts_with("YTVC_"),

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::server::Environment;
+
 /// One configuration setting: its file key, its variable and its documentation.
 #[derive(Debug, Clone, Copy)]
 pub struct Setting {
@@ -29,6 +31,14 @@ pub enum DefaultValue {
     /// No value: the setting stays unset and the default of the component
     /// using it applies; the function reads that default for the documentation.
     Delegated(fn() -> String),
+    /// A value that depends on `YTVC_ENV`, each written as one would
+    /// configure it (parsed like [`Value`](Self::Value)).
+    ByEnvironment {
+        /// In production.
+        production: &'static str,
+        /// In development.
+        development: &'static str,
+    },
 }
 
 impl fmt::Display for DefaultValue {
@@ -36,6 +46,13 @@ impl fmt::Display for DefaultValue {
         match self {
             Self::Value(text) | Self::Unset(text) => f.write_str(text),
             Self::Delegated(read) => f.write_str(&read()),
+            Self::ByEnvironment {
+                production,
+                development,
+            } => write!(
+                f,
+                "{production} in production, {development} in development"
+            ),
         }
     }
 }
@@ -49,6 +66,27 @@ impl Setting {
     pub(super) fn default_value<T>(&self, parse: impl Fn(&str) -> Result<T, String>) -> T {
         let DefaultValue::Value(text) = self.default else {
             panic!("{} has no default value", self.var);
+        };
+        parse(text)
+            .unwrap_or_else(|e| panic!("the default of {} ({text:?}) is invalid: {e}", self.var))
+    }
+
+    /// Its default value in `env`, parsed by `parse` like a configured one.
+    ///
+    /// # Panics
+    /// Like [`default_value`](Self::default_value).
+    pub(super) fn default_value_in<T>(
+        &self,
+        env: Environment,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
+        let text = match (self.default, env) {
+            (DefaultValue::ByEnvironment { production, .. }, Environment::Production) => production,
+            (DefaultValue::ByEnvironment { development, .. }, Environment::Development) => {
+                development
+            }
+            (DefaultValue::Value(text), _) => text,
+            _ => panic!("{} has no default value", self.var),
         };
         parse(text)
             .unwrap_or_else(|e| panic!("the default of {} ({text:?}) is invalid: {e}", self.var))

@@ -111,6 +111,22 @@ impl Sources {
         }
     }
 
+    /// The setting as configured, else its default in `env` (see
+    /// [`DefaultValue::ByEnvironment`](super::DefaultValue::ByEnvironment)),
+    /// both parsed by `parse`; a bad value is recorded as a problem and the
+    /// default stands in for it.
+    pub(super) fn value_in<T>(
+        &mut self,
+        setting: &Setting,
+        env: super::Environment,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
+        match self.optional(setting, &parse) {
+            Some(v) => v,
+            None => setting.default_value_in(env, parse),
+        }
+    }
+
     /// The setting as configured, parsed by `parse`; `None` when it is not
     /// configured, or when its value is bad (then recorded as a problem).
     pub(super) fn optional<T>(

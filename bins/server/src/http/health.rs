@@ -28,7 +28,8 @@ pub struct Health {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Component {
     /// `up`, `down`, or `degraded` (working with fallbacks: an open
-    /// circuit breaker; does not make the instance unready).
+    /// circuit breaker, a media service that failed the providers check at
+    /// start; does not make the instance unready).
     #[schema(example = "up")]
     pub status: &'static str,
     /// What went wrong, when down (no secrets).
@@ -40,24 +41,38 @@ pub struct Component {
     pub info: Option<serde_json::Value>,
 }
 
-/// The media provider and its circuit breakers. An open (or half-open)
-/// breaker makes it `degraded`, never `down`: the pipeline falls back or
-/// retries later, so the instance still serves.
+/// The media providers and the circuit breakers of the external services.
+/// An open (or half-open) breaker makes it `degraded`, never `down`: the
+/// pipeline falls back or retries later, so the instance still serves.
+/// `info.services` has every service's provider and model; `breakers`
+/// every external service's breaker (keyed by the domain's service:
+/// `llm`, `tts`, `imagen`, `veo`).
 fn media_component(media: &crate::media::MediaStatus) -> Component {
     let mut breakers = serde_json::Map::new();
     let mut degraded = Vec::new();
-    for guard in media.guards.iter().flat_map(|g| g.all()) {
-        let (service, state) = (guard.service(), guard.state());
+    for (route, guard) in media.external() {
+        let (service, state) = (route.service, guard.state());
         let stats = guard.breaker().stats();
         if state != ytvc_media_clients::resilience::BreakerState::Closed {
             degraded.push(format!("{service} circuit {state}"));
         }
         breakers.insert(
             service.as_str().to_owned(),
-            json!({ "state": state.as_str(), "calls": stats.calls, "failures": stats.failures,
-                "slow_calls": stats.slow_calls, "rejected": stats.rejected, "opened": stats.opened }),
+            json!({ "provider": route.provider, "state": state.as_str(), "calls": stats.calls,
+                "failures": stats.failures, "slow_calls": stats.slow_calls,
+                "rejected": stats.rejected, "opened": stats.opened }),
         );
     }
+    let services: serde_json::Map<String, serde_json::Value> = media
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.name.to_owned(),
+                json!({ "provider": r.provider, "model": r.model }),
+            )
+        })
+        .collect();
     Component {
         status: if degraded.is_empty() {
             "up"
@@ -66,8 +81,38 @@ fn media_component(media: &crate::media::MediaStatus) -> Component {
         },
         error: (!degraded.is_empty()).then(|| degraded.join(", ")),
         info: Some(
-            json!({ "provider": media.provider, "narrator": media.narrator, "breakers": breakers }),
+            json!({ "provider": media.provider, "narrator": media.narrator, "services": services, "breakers": breakers }),
         ),
+    }
+}
+
+/// The providers check run at start: `degraded` when a service failed it
+/// (its catalog code and the provider's message in `error`, every row in
+/// `info.rows`), never `down`: the check ran once, and a provider that was
+/// briefly away must not keep the instance out of rotation. `up` with
+/// `info.check` `off` when `YTVC_PROVIDERS_CHECK=off`.
+fn providers_component(check: Option<&crate::providers::CheckReport>) -> Component {
+    let Some(report) = check else {
+        return Component {
+            status: "up",
+            error: None,
+            info: Some(json!({ "check": "off" })),
+        };
+    };
+    let failures = report.failures();
+    Component {
+        status: if failures.is_empty() {
+            "up"
+        } else {
+            "degraded"
+        },
+        error: (!failures.is_empty()).then(|| failures.join("; ")),
+        info: Some(json!({
+            "check": "at_start",
+            "checked_at": report.checked_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "elapsed_ms": report.elapsed_ms,
+            "rows": report.rows,
+        })),
     }
 }
 
@@ -77,7 +122,10 @@ pub struct Readiness {
     /// `ready` (this body is only sent with 200).
     #[schema(example = "ready")]
     pub status: &'static str,
-    /// Each component by name (`database`, ...).
+    /// Each component by name: `database`, `media` (every service's
+    /// provider and model, the breakers of the external ones),
+    /// `providers` (the providers check at start), `worker` and `redis`
+    /// when they run here.
     pub components: BTreeMap<String, Component>,
 }
 
@@ -176,6 +224,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         );
     }
     components.insert("media".to_owned(), media_component(&state.media));
+    components.insert(
+        "providers".to_owned(),
+        providers_component(state.providers_check.as_ref()),
+    );
     if components.values().any(|c| c.status == "down") {
         let down: Vec<_> = components
             .iter()

@@ -103,9 +103,9 @@ pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) ->
             stats.failed.load(Ordering::Relaxed)
         );
     }
-    if let Some(guards) = &state.media.guards {
+    if state.media.external().next().is_some() {
         out.push_str("# HELP ytvc_media_breaker_state Circuit breaker per media service: 0 closed, 1 half-open, 2 open.\n# TYPE ytvc_media_breaker_state gauge\n");
-        for g in guards.all() {
+        for (_, g) in state.media.external() {
             let _ = writeln!(
                 out,
                 "ytvc_media_breaker_state{{service=\"{}\"}} {}",
@@ -114,7 +114,7 @@ pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) ->
             );
         }
         out.push_str("# HELP ytvc_media_calls_total Calls to media services by outcome (rejected: refused by an open breaker).\n# TYPE ytvc_media_calls_total counter\n");
-        for g in guards.all() {
+        for (_, g) in state.media.external() {
             let s = g.breaker().stats();
             for (outcome, n) in [
                 ("admitted", s.calls),

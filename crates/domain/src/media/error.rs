@@ -60,6 +60,10 @@ impl fmt::Display for Service {
 /// | `BadResponse`, `Refused` | `LLM_003`, `LLM_004` | `VIDEO_001` |
 ///
 /// `GenerationFailed` is `VIDEO_001`, `AssemblyFailed` is `VIDEO_004`.
+/// `Disabled` (a service configured off, e.g. no clip provider) has the
+/// service's `Rejected` code, is never retried and
+/// [allows a fallback](MediaError::allows_fallback); the pipeline skips a
+/// disabled visual without recording it as a failure.
 /// The strings are for logs, never shown to clients.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -126,6 +130,14 @@ pub enum MediaError {
     /// Writing the artifact set, or assembling the video, failed.
     #[error("assembly failed: {0}")]
     AssemblyFailed(String),
+    /// The service is configured off (`none`): it was not called. For a
+    /// visual generator this is not a failure: the pipeline goes on to the
+    /// next visual source and the scene is not degraded.
+    #[error("{service} is disabled by configuration")]
+    Disabled {
+        /// Which service.
+        service: Service,
+    },
 }
 
 impl MediaError {
@@ -139,7 +151,8 @@ impl MediaError {
             MediaError::Timeout { service }
             | MediaError::CircuitOpen { service }
             | MediaError::Unavailable { service, .. }
-            | MediaError::Rejected { service, .. } => service.unavailable_code(),
+            | MediaError::Rejected { service, .. }
+            | MediaError::Disabled { service } => service.unavailable_code(),
             MediaError::QuotaExhausted {
                 service: Service::Llm,
             } => ErrorCode::LlmUnavailable,
@@ -161,27 +174,33 @@ impl MediaError {
 
     /// Whether running again soon may help, which decides whether the job
     /// queue retries the video: the catalog's flag for [`code`](Self::code),
-    /// except for `QuotaExhausted` and `Rejected`. A provider quota that is
-    /// used up (a daily one, typically) or a request the service rejects
-    /// (bad key, API not enabled) will not change within the job's
-    /// retries, so the video fails at once instead of spending them (the
-    /// client may still retry later, as the catalog says).
+    /// except for `QuotaExhausted`, `Rejected` and `Disabled`. A provider
+    /// quota that is used up (a daily one, typically), a request the
+    /// service rejects (bad key, API not enabled) or a service configured
+    /// off will not change within the job's retries, so the video fails at
+    /// once instead of spending them (the client may still retry later, as
+    /// the catalog says).
     #[must_use]
     pub fn retryable(&self) -> bool {
         !matches!(
             self,
-            MediaError::QuotaExhausted { .. } | MediaError::Rejected { .. }
+            MediaError::QuotaExhausted { .. }
+                | MediaError::Rejected { .. }
+                | MediaError::Disabled { .. }
         ) && self.code().retryable()
     }
 
     /// Whether the pipeline falls back to the next visual source after this
-    /// error from a visual generator: any `MEDIA_*` or `VIDEO_001` code, or
-    /// an open circuit. Anything else (e.g. `VIDEO_004`) stops the run.
+    /// error from a visual generator: any `MEDIA_*` or `VIDEO_001` code, an
+    /// open circuit, or a disabled service. Anything else (e.g. `VIDEO_004`)
+    /// stops the run.
     #[must_use]
     pub fn allows_fallback(&self) -> bool {
         let code = self.code();
-        matches!(self, MediaError::CircuitOpen { .. })
-            || code.category() == Category::Media
+        matches!(
+            self,
+            MediaError::CircuitOpen { .. } | MediaError::Disabled { .. }
+        ) || code.category() == Category::Media
             || code == ErrorCode::VideoGenerationFailed
     }
 }
@@ -283,13 +302,22 @@ mod tests {
                 C::TtsUnavailable,
                 false,
             ),
+            (
+                MediaError::Disabled {
+                    service: Service::Veo,
+                },
+                C::VeoUnavailable,
+                false,
+            ),
         ];
         for (error, code, retryable) in cases {
             assert_eq!(error.code(), code, "{error}");
             assert_eq!(error.retryable(), retryable, "{error}");
             if !matches!(
                 error,
-                MediaError::QuotaExhausted { .. } | MediaError::Rejected { .. }
+                MediaError::QuotaExhausted { .. }
+                    | MediaError::Rejected { .. }
+                    | MediaError::Disabled { .. }
             ) {
                 assert_eq!(error.retryable(), code.retryable());
             }
@@ -315,6 +343,12 @@ mod tests {
         assert!(
             MediaError::CircuitOpen {
                 service: Service::Llm
+            }
+            .allows_fallback()
+        );
+        assert!(
+            MediaError::Disabled {
+                service: Service::Imagen
             }
             .allows_fallback()
         );

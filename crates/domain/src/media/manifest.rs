@@ -1,5 +1,7 @@
 //! The [`Manifest`] of a video's artifact set (`manifest.json`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{StoredArtifact, VisualSource};
@@ -28,8 +30,15 @@ pub struct Manifest {
     /// The sum of the scene durations (= the requested duration).
     pub total_duration_seconds: u32,
     /// The media provider that made the files (`local` marks offline
-    /// placeholders, not generated footage).
+    /// placeholders, not generated footage); `mixed` when the services
+    /// use different providers (see [`providers`](Self::providers)).
     pub provider: String,
+    /// The provider of each service when the server lists them (`llm`,
+    /// `tts`, `image`, `clip` → `local`, `gemini`, `vertex`, `openai` or
+    /// `none`); absent from the JSON when empty (manifests written before
+    /// it read as empty).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub providers: BTreeMap<String, String>,
     /// Whether any scene fell back from a clip to a still or a title card.
     pub degraded: bool,
     /// The storyboard file.

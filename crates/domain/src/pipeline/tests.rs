@@ -534,6 +534,87 @@ fn both_failing_falls_back_to_title_cards() {
 }
 
 #[test]
+fn a_disabled_visual_is_skipped_without_a_failure_or_degradation() {
+    // No clip provider: stills, nothing recorded, not degraded.
+    let fake = Fake {
+        clip_error: Some(MediaError::Disabled {
+            service: Service::Veo,
+        }),
+        ..Fake::default()
+    };
+    let (fake, outcome) = run(fake, &spec(20, "neutral"), &Recorder::default());
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    for scene in &m.scenes {
+        assert_eq!(scene.visual_source, VisualSource::Still);
+        assert!(
+            scene.fallback_codes.is_empty(),
+            "{:?}",
+            scene.fallback_codes
+        );
+    }
+    assert!(!m.degraded);
+    assert_eq!(fake.calls()[..3], ["script", "clip 1", "still 1"]);
+
+    // Neither clips nor stills: title cards, still not degraded.
+    let fake = Fake {
+        clip_error: Some(MediaError::Disabled {
+            service: Service::Veo,
+        }),
+        still_error: Some(MediaError::Disabled {
+            service: Service::Imagen,
+        }),
+        ..Fake::default()
+    };
+    let (_, outcome) = run(fake, &spec(10, "neutral"), &Recorder::default());
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    assert_eq!(m.scenes[0].visual_source, VisualSource::TitleCard);
+    assert!(m.scenes[0].fallback_codes.is_empty());
+    assert!(!m.degraded);
+
+    // Disabled clips, then a failing still: only the real failure counts.
+    let fake = Fake {
+        clip_error: Some(MediaError::Disabled {
+            service: Service::Veo,
+        }),
+        still_error: Some(unavailable(Service::Imagen)),
+        ..Fake::default()
+    };
+    let (_, outcome) = run(fake, &spec(10, "neutral"), &Recorder::default());
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    assert_eq!(m.scenes[0].visual_source, VisualSource::TitleCard);
+    assert_eq!(m.scenes[0].fallback_codes, ["MEDIA_002"]);
+    assert!(m.degraded);
+}
+
+#[test]
+fn the_providers_of_each_service_are_in_the_manifest() {
+    let fake = Arc::new(Fake::default());
+    let providers: BTreeMap<String, String> = [("llm", "openai"), ("clip", "none")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let pipeline = Pipeline::with_provider(fake.clone())
+        .with_provider_name("mixed")
+        .with_service_providers(providers.clone());
+    let output = block_on(pipeline.run("vid-1", &spec(10, "none"), &Recorder::default()))
+        .unwrap()
+        .completed()
+        .unwrap();
+    assert_eq!(output.manifest.provider, "mixed");
+    assert_eq!(output.manifest.providers, providers);
+    let json: serde_json::Value =
+        serde_json::from_slice(&fake.files.lock().unwrap()["vid-1/manifest.json"]).unwrap();
+    assert_eq!(json["providers"]["llm"], "openai");
+    // None listed: the key is absent, and a manifest without it reads back.
+    let (fake, outcome) = run(Fake::default(), &spec(10, "none"), &Recorder::default());
+    let m = outcome.unwrap().completed().unwrap().manifest;
+    let stored = fake.files.lock().unwrap()["vid-1/manifest.json"].clone();
+    let json: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    assert!(json.get("providers").is_none(), "{json}");
+    assert_eq!(serde_json::from_slice::<Manifest>(&stored).unwrap(), m);
+}
+
+#[test]
 fn failing_title_card_or_non_fallback_error_stops_the_run() {
     let fake = Fake {
         clip_error: Some(unavailable(Service::Veo)),

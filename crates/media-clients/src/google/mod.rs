@@ -13,6 +13,7 @@
 //! | [`VisualGenerator::clip`] | `:predictLongRunning`, then polled (Gemini: `GET {name}`; Vertex: `POST …:fetchPredictOperation`) | Gemini: `generateVideoResponse.generatedSamples[0].video.uri` (downloaded) or inline bytes; Vertex: `videos[0].bytesBase64Encoded` or `gcsUri` |
 //! | [`Narrator`] (Gemini API) | the TTS model's `generateContent` with `responseModalities: ["AUDIO"]` and `speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName` ([`TtsVoices`]), API key | `inlineData`: 16-bit PCM (`audio/L16;codec=pcm;rate=24000`) wrapped in a RIFF header at the answered rate, or a WAV used as is |
 //! | [`Narrator`] (Vertex AI) | Cloud TTS `{tts_base}/v1/text:synthesize`, `LINEAR16`, the Chirp 3: HD voice `{languageCode}-Chirp3-HD-{name}` ([`TtsVoices`]) | `audioContent`: a WAV with its header |
+//! | [`GoogleProvider::check_model`] | Gemini: `GET {gemini_base}/v1beta/models/{m}`; Vertex: `GET {vertex_base}/v1/publishers/google/models/{m}` | found, or `Rejected` naming the model |
 //!
 //! Every base URL, model, timeout and the Veo polling are in
 //! [`GoogleConfig`]; secrets are [`Secret`]s (`Debug` prints `***`) and are
@@ -119,6 +120,7 @@
 //! `SsmlVoiceGender` (`NEUTRAL` not supported) in the Cloud TTS client.
 
 mod auth;
+mod check;
 mod config;
 mod http;
 mod image;

@@ -266,19 +266,38 @@ fn no_clips() -> MediaError {
 /// A base URL without its trailing `/`: `http(s)://host[:port][/path]`,
 /// nothing else.
 fn base_url(what: &str, url: &str) -> Result<String, OpenAiSetupError> {
+    check_base_url(url).map_err(|why| OpenAiSetupError::Config(format!("{what}: {why}")))
+}
+
+/// Checks a base URL as [`OpenAiProvider::new`] does: plain
+/// `http(s)://host[:port][/path]` (no credentials, query or fragment).
+/// Answers it without its trailing `/`, or why it is refused (the reason
+/// never quotes the URL, which may hold credentials). The server's
+/// configuration checks its variables with it.
+///
+/// # Errors
+///
+/// Why the URL is refused.
+pub fn check_base_url(url: &str) -> Result<String, &'static str> {
     let trimmed = url.trim().trim_end_matches('/');
-    let bad = |why: &str| OpenAiSetupError::Config(format!("{what}: {why}"));
-    let parsed = Url::parse(trimmed).map_err(|_| bad("not a URL"))?;
+    let parsed = Url::parse(trimmed).map_err(|_| "not a URL")?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(bad("not an http(s) URL"));
+        return Err("not an http(s) URL");
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(bad("credentials in the URL (use api_key)"));
+        return Err("credentials in the URL (use the API key)");
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(bad("a query or fragment in the URL"));
+        return Err("a query or fragment in the URL");
     }
     Ok(trimmed.to_owned())
+}
+
+/// Whether `url` is on OpenAI's own API host (the origin of
+/// [`OPENAI_BASE_URL`]), where a key is required.
+#[must_use]
+pub fn is_openai_host(url: &str) -> bool {
+    same_origin(url.trim().trim_end_matches('/'), OPENAI_BASE_URL)
 }
 
 /// Whether two checked base URLs share scheme, host and port.
@@ -427,5 +446,28 @@ mod tests {
             let error = with(edit).unwrap_err();
             assert!(!error.to_string().contains("pw"), "{error}");
         }
+    }
+
+    #[test]
+    fn base_urls_and_openais_host() {
+        assert_eq!(
+            check_base_url(" http://127.0.0.1:11434/v1/ "),
+            Ok("http://127.0.0.1:11434/v1".to_owned())
+        );
+        for (bad, why) in [
+            ("127.0.0.1:11434/v1", "not a URL"),
+            ("ftp://host/v1", "not an http(s) URL"),
+            (
+                "https://user:sk-x@host/v1",
+                "credentials in the URL (use the API key)",
+            ),
+            ("https://host/v1?key=x", "a query or fragment in the URL"),
+        ] {
+            assert_eq!(check_base_url(bad), Err(why), "{bad}");
+        }
+        assert!(is_openai_host(OPENAI_BASE_URL));
+        assert!(is_openai_host("https://api.openai.com/v1/"));
+        assert!(!is_openai_host("http://api.openai.com/v1"));
+        assert!(!is_openai_host("http://127.0.0.1:8880/v1"));
     }
 }

@@ -263,7 +263,23 @@ pub(super) fn add_component_examples(schemas: &mut Map<String, Value>, d: &Defau
             "Readiness",
             json!({ "status": "ready", "components": {
                 "database": { "status": "up", "info": { "backend": "sqlite", "connections": 2, "idle": 2 } },
-                "media": { "status": "up", "info": { "provider": "local", "breakers": {} } },
+                "media": { "status": "up", "info": { "provider": "mixed",
+                    "services": {
+                        "llm": { "provider": "openai", "model": "llama3.1" },
+                        "tts": { "provider": "openai", "model": "kokoro" },
+                        "image": { "provider": "local", "model": null },
+                        "clip": { "provider": "none", "model": null } },
+                    "breakers": {
+                        "llm": { "provider": "openai", "state": "closed", "calls": 12, "failures": 0,
+                                 "slow_calls": 0, "rejected": 0, "opened": 0 },
+                        "tts": { "provider": "openai", "state": "closed", "calls": 30, "failures": 1,
+                                 "slow_calls": 0, "rejected": 0, "opened": 0 } } } },
+                "providers": { "status": "up", "info": { "check": "at_start",
+                    "checked_at": "2026-01-28T14:00:00.000Z", "elapsed_ms": 41, "rows": [
+                        { "service": "llm", "provider": "openai", "model": "llama3.1", "ok": true, "message": "ok" },
+                        { "service": "tts", "provider": "openai", "model": "kokoro", "ok": true, "message": "ok" },
+                        { "service": "image", "provider": "local", "model": null, "ok": true, "message": "ok (offline, no call)" },
+                        { "service": "clip", "provider": "none", "model": null, "ok": true, "message": "ok (off)" } ] } },
                 "worker": { "status": "up", "info": { "last_heartbeat_ms_ago": 850, "runs": 12,
                                                       "completed": 11, "failed": 1 } }
             }}),
