@@ -30,11 +30,13 @@ pub enum Category {
     Batch,
     /// Everything else on the server side.
     Internal,
+    /// API keys (appended after the seed's eleven families).
+    Key,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 12] = [
         Category::Auth,
         Category::Val,
         Category::Rate,
@@ -46,6 +48,7 @@ impl Category {
         Category::Db,
         Category::Batch,
         Category::Internal,
+        Category::Key,
     ];
 
     /// The code prefix, e.g. `"NOT_FOUND"`.
@@ -63,6 +66,7 @@ impl Category {
             Category::Db => "DB",
             Category::Batch => "BATCH",
             Category::Internal => "INTERNAL",
+            Category::Key => "KEY",
         }
     }
 }
@@ -227,6 +231,10 @@ catalog! {
     ServiceUnavailable = ("INTERNAL_002", Internal, 503, true, "Service unavailable, try again"),
     /// The server is misconfigured.
     Misconfigured = ("INTERNAL_003", Internal, 500, false, "Server misconfiguration"),
+
+    // Appended after the seed's 49 codes, which never change.
+    /// No such API key among the caller's (or it is already revoked).
+    ApiKeyNotFound = ("KEY_001", Key, 404, false, "API key not found"),
 }
 
 impl fmt::Display for ErrorCode {
@@ -296,10 +304,19 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn exactly_49_unique_codes() {
-        assert_eq!(ErrorCode::ALL.len(), 49);
+    fn the_seeds_49_codes_then_the_appended_ones_all_unique() {
+        assert_eq!(ErrorCode::ALL.len(), 50);
         let strings: HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(strings.len(), 49);
+        assert_eq!(strings.len(), 50);
+        // The seed's 49 come first, in the seed's eleven families.
+        assert!(
+            ErrorCode::ALL[..49]
+                .iter()
+                .all(|c| c.category() != Category::Key)
+        );
+        assert_eq!(ErrorCode::ALL[48], ErrorCode::Misconfigured);
+        assert_eq!(ErrorCode::ApiKeyNotFound.as_str(), "KEY_001");
+        assert_eq!(ErrorCode::ApiKeyNotFound.http_status(), 404);
     }
 
     #[test]
@@ -322,6 +339,7 @@ mod tests {
             (Category::Db, 4),
             (Category::Batch, 4),
             (Category::Internal, 3),
+            (Category::Key, 1),
         ];
         for (cat, n) in expected {
             assert_eq!(count(cat), n, "{cat:?}");
