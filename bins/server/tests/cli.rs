@@ -119,15 +119,15 @@ fn migrate_revert_reverts_the_last_migrations_and_migrate_applies_them_again() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         out,
-        "reverted 2026-11-28-000005_jobs\nreverted 2026-11-28-000004_videos\n"
+        "reverted 2026-11-28-000007_api_keys\nreverted 2026-11-28-000005_jobs\n"
     );
     // Without a number: the last one.
     let (_, out, _) = migrate(&["--revert"]);
-    assert_eq!(out, "reverted 2026-11-28-000003_auth\n");
+    assert_eq!(out, "reverted 2026-11-28-000004_videos\n");
     let (_, out, _) = migrate(&["--revert", "all"]);
     assert_eq!(
         out,
-        "reverted 2026-11-28-000002_quota\nreverted 2026-11-28-000001_users\n"
+        "reverted 2026-11-28-000003_auth\nreverted 2026-11-28-000002_quota\nreverted 2026-11-28-000001_users\n"
     );
     let (code, out, _) = migrate(&["--revert", "all"]);
     assert_eq!(code, Some(0));
@@ -135,11 +135,11 @@ fn migrate_revert_reverts_the_last_migrations_and_migrate_applies_them_again() {
     let (code, _, err) = migrate(&["--revert", "0"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--revert"), "{err}");
-    // `migrate` applies all five again.
+    // `migrate` applies all six again.
     let (code, _, err) = migrate(&[]);
     assert_eq!(code, Some(0), "{err}");
     let (_, out, _) = migrate(&["--revert", "all"]);
-    assert_eq!(out.lines().count(), 5, "{out}");
+    assert_eq!(out.lines().count(), 6, "{out}");
 }
 
 #[test]

@@ -26,7 +26,7 @@ use ytvc_quota::{AnchorDay, Clock, ManualClock, PlanName};
 struct FakeKeys(Mutex<Vec<(KeyDigest, ApiKey)>>);
 
 impl KeyRepository for FakeKeys {
-    fn insert(&self, key: &ApiKey, digest: &KeyDigest) -> Result<(), RepoError> {
+    fn insert_key(&self, key: &ApiKey, digest: &KeyDigest) -> Result<(), RepoError> {
         self.0.lock().unwrap().push((*digest, key.clone()));
         Ok(())
     }

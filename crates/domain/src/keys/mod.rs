@@ -95,7 +95,7 @@ pub trait KeyRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepoError::Duplicate`] when the digest or id exists; storage errors.
-    fn insert(&self, key: &ApiKey, digest: &KeyDigest) -> Result<(), RepoError>;
+    fn insert_key(&self, key: &ApiKey, digest: &KeyDigest) -> Result<(), RepoError>;
 
     /// The key whose secret has this digest (revoked or not).
     ///

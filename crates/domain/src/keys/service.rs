@@ -120,7 +120,7 @@ impl ApiKeys {
             last_used_at: None,
             revoked_at: None,
         };
-        self.keys.insert(&key, &secret.digest())?;
+        self.keys.insert_key(&key, &secret.digest())?;
         Ok(CreatedKey { key, secret })
     }
 
