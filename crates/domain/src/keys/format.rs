@@ -2,9 +2,9 @@
 //! 6-character checksum.
 //!
 //! ```text
-//! ytvc_ 7Fq2LzXa0bNcR4tYwE9uKpM3sVd1hJg6oQiB8nCx5yTfW2rZeUk _ 0Ab3Zq
-//! └───┘ └──────────────── 51 characters ──────────────┘   └────┘
-//! prefix            random, uniform over [0-9A-Za-z]        CRC32
+//! ytvc_ 7Fq2LzXa0bNcR4tYwE9uKpM3sVd1hJg6oQiB8nCx5yTfW2rZeUk 2FEBAI
+//! └───┘ └───────────────── 51 characters ─────────────────┘ └────┘
+//! prefix          random, uniform over [0-9A-Za-z]          CRC-32
 //! ```
 //! (shown with spaces; a real key is one 62-character word).
 //!
@@ -297,6 +297,15 @@ mod tests {
             ErrorCode::InvalidToken
         );
         assert_eq!(code("ytvc_é"), ErrorCode::InvalidToken);
+    }
+
+    #[test]
+    fn the_documented_example_is_a_valid_key() {
+        let example = "ytvc_7Fq2LzXa0bNcR4tYwE9uKpM3sVd1hJg6oQiB8nCx5yTfW2rZeUk2FEBAI";
+        assert_eq!(
+            KeySecret::parse(example).unwrap().display_prefix(),
+            "ytvc_7Fq2LzXa"
+        );
     }
 
     #[test]
