@@ -10,6 +10,13 @@ use ytvc_domain::keys::{Entropy, KeySecret};
 use ytvc_e2e::{Db, TestApp, VideoReq};
 
 const FLEET_SECRET: &str = "fleet-signing-secret-0123456789abcdef0123";
+const ALL_SCOPES: [&str; 5] = [
+    "videos:read",
+    "videos:write",
+    "publish",
+    "webhooks",
+    "account",
+];
 
 fn video() -> VideoReq {
     VideoReq::new("A calm documentary about coral reefs and how they recover")
@@ -275,18 +282,7 @@ async fn a_key_grants_at_most_its_own_scopes() {
         .await;
     assert_eq!(r.assert_error("AUTH_005")["details"]["scope"], "account");
     // A session may grant any scope.
-    app.api_key(
-        &jwt,
-        "all",
-        &[
-            "videos:read",
-            "videos:write",
-            "publish",
-            "webhooks",
-            "account",
-        ],
-    )
-    .await;
+    app.api_key(&jwt, "all", &ALL_SCOPES).await;
     let names: Vec<Value> = app
         .list_api_keys(&jwt)
         .await
@@ -347,16 +343,7 @@ async fn bad_key_requests_are_catalog_errors_and_store_nothing() {
         .post_api_key(&jwt, &json!({"name": "x", "scopes": ["root"]}))
         .await;
     let err = r.assert_error("VAL_007");
-    assert_eq!(
-        err["details"]["allowed"],
-        json!([
-            "videos:read",
-            "videos:write",
-            "publish",
-            "webhooks",
-            "account"
-        ])
-    );
+    assert_eq!(err["details"]["allowed"], json!(ALL_SCOPES));
     assert_eq!(app.list_api_keys(&jwt).await.data(200), &json!([]));
     // No credentials at all: AUTH_001, before the body is read.
     let r = app.post("/v1/api-keys", &json!({"name": "x"})).await;
@@ -367,19 +354,7 @@ async fn bad_key_requests_are_catalog_errors_and_store_nothing() {
 async fn a_key_cannot_log_out_a_session() {
     let app = TestApp::spawn().await;
     let (_, jwt, _) = app.user("logout-key@example.com").await;
-    let (key, _) = app
-        .api_key(
-            &jwt,
-            "everything",
-            &[
-                "videos:read",
-                "videos:write",
-                "publish",
-                "webhooks",
-                "account",
-            ],
-        )
-        .await;
+    let (key, _) = app.api_key(&jwt, "everything", &ALL_SCOPES).await;
     let r = app.authed("POST", "/v1/auth/logout", &key, None).await;
     r.assert_error("AUTH_005");
     // The key still works, and so does the session.

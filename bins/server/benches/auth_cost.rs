@@ -12,38 +12,18 @@
 //! ```
 //! Figures in docs/performance.md; the target is key ≤ 1.10 × JWT.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use diesel::RunQueryDsl;
+use support::Bench;
 use ytvc_persistence::testing::TestDb;
-use ytvc_quota::{Plan, PlanName, Plans, RateLimitSpec, RateLimits};
-use ytvc_server::config::{Config, Secret};
-use ytvc_server::startup::Application;
 
 /// Requests per credential over HTTP.
 const REQUESTS: usize = 2_000;
 /// Rounds of the decision path, and calls per credential in each.
 const ROUNDS: usize = 21;
 const CALLS: usize = 20_000;
-
-fn bench_plans() -> Plans {
-    let wide = RateLimitSpec {
-        limit: 10_000_000,
-        window_secs: 3600,
-    };
-    let bench = Plan {
-        name: PlanName::parse("bench").unwrap(),
-        monthly_quota: None,
-        batch_size_limit: 100,
-        priority: 1,
-        rate_limits: RateLimits {
-            api: wide,
-            batch_creations: wide,
-            video_generations: wide,
-        },
-    };
-    Plans::new([Plan::free(), bench]).unwrap()
-}
 
 fn pct(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -61,48 +41,11 @@ fn us(d: Duration) -> f64 {
 
 async fn run() {
     let db = TestDb::sqlite();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_tests(dir.path());
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.database_url = Secret::new(db.url().to_owned());
-    config.worker_enabled = false;
-    config.http_workers = 1;
-    config.plans = bench_plans();
-    config.auth_ip_limit_per_minute = 1000;
-    let app = Application::build(config, ytvc_server::telemetry::discard())
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let creds = serde_json::json!({"email": "bench@example.com", "password": "correct horse battery staple"});
-    client
-        .post(format!("{base}/v1/auth/register"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap();
-    {
-        let mut conn = db.database().conn().unwrap();
-        diesel::sql_query("UPDATE users SET plan = 'bench'")
-            .execute(&mut *conn)
-            .unwrap();
-    }
-    let login: serde_json::Value = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwt = login["data"]["access_token"].as_str().unwrap().to_owned();
+    let bench = Bench::start(&db).await;
+    let (base, client, jwt, state) = (&bench.base, &bench.client, &bench.token, &bench.state);
     let made: serde_json::Value = client
         .post(format!("{base}/v1/api-keys"))
-        .bearer_auth(&jwt)
+        .bearer_auth(jwt)
         .json(&serde_json::json!({"name": "bench", "scopes": ["videos:read"]}))
         .send()
         .await
@@ -115,7 +58,7 @@ async fn run() {
     // 1. The endpoint, interleaved.
     let (mut by_jwt, mut by_key) = (Vec::new(), Vec::new());
     for i in 0..REQUESTS + 50 {
-        for (token, samples) in [(&jwt, &mut by_jwt), (&key, &mut by_key)] {
+        for (token, samples) in [(jwt, &mut by_jwt), (&key, &mut by_key)] {
             let started = Instant::now();
             let r = client
                 .get(format!("{base}/v1/quota"))
@@ -148,10 +91,10 @@ async fn run() {
     // 2. The decision path alone (both cached by now).
     let (mut jwt_rounds, mut key_rounds) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        for (token, rounds) in [(&jwt, &mut jwt_rounds), (&key, &mut key_rounds)] {
+        for (token, rounds) in [(jwt, &mut jwt_rounds), (&key, &mut key_rounds)] {
             let started = Instant::now();
             for _ in 0..CALLS {
-                let who = ytvc_server::http::auth::authenticate(&state, token)
+                let who = ytvc_server::http::auth::authenticate(state, token)
                     .await
                     .unwrap();
                 std::hint::black_box(who);
@@ -167,7 +110,7 @@ async fn run() {
         us(key_call),
         key_call.as_secs_f64() / jwt_call.as_secs_f64(),
     );
-    handle.stop(false).await;
+    bench.stop().await;
 }
 
 fn main() {
