@@ -122,12 +122,12 @@ async fn a_valid_incoming_request_id_is_kept_and_a_bad_one_replaced() {
 }
 
 #[tokio::test]
-async fn the_catalog_lists_49_codes() {
+async fn the_catalog_lists_every_code() {
     let app = TestApp::spawn().await;
     let r = app.get("/v1/errors").await;
     assert_eq!(r.status, 200);
     let items = r.body["data"].as_array().unwrap();
-    // The seed's 49 codes first, then the appended families (HTTP, STORAGE).
+    // The seed's 49 codes first, then the appended families (HTTP, STORAGE, KEY).
     assert_eq!(items.len(), ytvc_error_codes::ErrorCode::ALL.len());
     assert!(items.len() >= 49);
     assert_eq!(items[48]["code"], "INTERNAL_003");

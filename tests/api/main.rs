@@ -1,5 +1,6 @@
 //! End-to-end tests of the HTTP API: one test binary, one module per area.
 
+mod api_keys;
 mod auth;
 mod conformance;
 mod foundation;

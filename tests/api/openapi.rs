@@ -556,6 +556,18 @@ async fn success_examples_have_the_shape_of_real_answers() {
         &call("GET", "/v1/analytics/usage".into(), None).await,
     );
 
+    let key = app.post_api_key(&token, &example_of("ApiKeyRequest")).await;
+    check("post", "/v1/api-keys", &key);
+    check("get", "/v1/api-keys", &app.list_api_keys(&token).await);
+    let key_id = key.body["data"]["api_key"]["id"]
+        .as_str()
+        .unwrap_or_default();
+    check(
+        "delete",
+        "/v1/api-keys/{id}",
+        &app.revoke_api_key(&token, key_id).await,
+    );
+
     let user_id = registered.body["data"]["id"]
         .as_str()
         .unwrap_or_default()

@@ -433,3 +433,35 @@ impl TestApp {
         )
     }
 }
+
+/// API keys.
+impl TestApp {
+    /// `POST /v1/api-keys` with `body` (any JSON).
+    pub async fn post_api_key(&self, token: &str, body: &Value) -> Reply {
+        self.authed("POST", "/v1/api-keys", token, Some(body)).await
+    }
+
+    /// Creates a key named `name` with `scopes` (authenticated by `token`, a
+    /// JWT or a key); asserts 201; returns (the key, its id).
+    pub async fn api_key(&self, token: &str, name: &str, scopes: &[&str]) -> (String, String) {
+        let r = self
+            .post_api_key(token, &json!({ "name": name, "scopes": scopes }))
+            .await;
+        let data = r.data(201);
+        (
+            data["key"].as_str().expect("key").to_owned(),
+            data["api_key"]["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// `GET /v1/api-keys`.
+    pub async fn list_api_keys(&self, token: &str) -> Reply {
+        self.authed("GET", "/v1/api-keys", token, None).await
+    }
+
+    /// `DELETE /v1/api-keys/{id}`.
+    pub async fn revoke_api_key(&self, token: &str, id: &str) -> Reply {
+        self.authed("DELETE", &format!("/v1/api-keys/{id}"), token, None)
+            .await
+    }
+}

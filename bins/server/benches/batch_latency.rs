@@ -8,73 +8,18 @@
 //! ```
 //! Prints p50 / p90 / p99 / max per backend (figures in docs/performance.md).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use diesel::RunQueryDsl;
+use support::Bench;
 use ytvc_persistence::testing::TestDb;
-use ytvc_quota::{Plan, PlanName, Plans, RateLimitSpec, RateLimits};
-use ytvc_server::config::{Config, Secret};
-use ytvc_server::startup::Application;
 
 const ITERATIONS: usize = 100;
 
-fn bench_plans() -> Plans {
-    let wide = RateLimitSpec {
-        limit: 1_000_000,
-        window_secs: 3600,
-    };
-    let bench = Plan {
-        name: PlanName::parse("bench").unwrap(),
-        monthly_quota: None,
-        batch_size_limit: 100,
-        priority: 1,
-        rate_limits: RateLimits {
-            api: wide,
-            batch_creations: wide,
-            video_generations: wide,
-        },
-    };
-    Plans::new([Plan::free(), bench]).unwrap()
-}
-
 async fn run(name: &str, db: TestDb) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_tests(dir.path());
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.database_url = Secret::new(db.url().to_owned());
-    config.worker_enabled = false;
-    config.plans = bench_plans();
-    config.auth_ip_limit_per_minute = 1000;
-    let app = Application::build(config, ytvc_server::telemetry::discard())
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let creds = serde_json::json!({"email": "bench@example.com", "password": "correct horse battery staple"});
-    client
-        .post(format!("{base}/v1/auth/register"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap();
-    {
-        let mut conn = db.database().conn().unwrap();
-        diesel::sql_query("UPDATE users SET plan = 'bench'")
-            .execute(&mut *conn)
-            .unwrap();
-    }
-    let login: serde_json::Value = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["access_token"].as_str().unwrap().to_owned();
+    let bench = Bench::start(&db).await;
+    let (base, client, token) = (&bench.base, &bench.client, &bench.token);
     let batch = serde_json::json!({"videos": (0..100).map(|i| serde_json::json!({
         "prompt": format!("Benchmark clip number {i} about a quiet forest at dawn"), "duration_seconds": 30
     })).collect::<Vec<_>>()});
@@ -83,7 +28,7 @@ async fn run(name: &str, db: TestDb) {
         let started = Instant::now();
         let r = client
             .post(format!("{base}/v1/batches"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .json(&batch)
             .send()
             .await
@@ -108,7 +53,7 @@ async fn run(name: &str, db: TestDb) {
         ms(pct(0.99)),
         ms(*samples.last().unwrap())
     );
-    handle.stop(false).await;
+    bench.stop().await;
 }
 
 fn main() {

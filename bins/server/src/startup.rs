@@ -8,9 +8,10 @@ use actix_web::dev::Server;
 pub use actix_web::dev::ServerHandle;
 use actix_web::{HttpServer, web};
 use anyhow::Context as _;
-use ytvc_auth::{Argon2Hasher, JwtTokenService};
+use ytvc_auth::{Argon2Hasher, JwtTokenService, OsEntropy};
 use ytvc_domain::auth::{AuthService, AuthSettings};
 use ytvc_domain::jobs::RetryPolicy;
+use ytvc_domain::keys::ApiKeys;
 use ytvc_domain::videos::{ArtifactRetention, JobRunner, VideoService};
 use ytvc_persistence::{Database, DbConfig, SqlAccounts, SqlVideos};
 use ytvc_quota::PlanName;
@@ -60,6 +61,8 @@ pub struct Services {
     pub auth: AuthService,
     /// The accounts store.
     pub accounts: SqlAccounts,
+    /// API keys.
+    pub keys: ApiKeys,
     /// Rate limits.
     pub limits: Limits,
     /// The video use cases.
@@ -108,6 +111,12 @@ impl Services {
                 registration_open: config.registration_open,
                 default_plan,
             },
+        );
+        let keys = ApiKeys::new(
+            Arc::new(accounts.clone()),
+            Arc::new(accounts.clone()),
+            Arc::new(OsEntropy),
+            Arc::new(clock.clone()),
         );
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
         let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
@@ -207,6 +216,7 @@ impl Services {
             clock,
             auth,
             accounts,
+            keys,
             limits,
             videos,
             worker,
@@ -275,6 +285,7 @@ impl Application {
             clock: services.clock.clone(),
             auth: services.auth,
             accounts: services.accounts,
+            keys: services.keys,
             revocations: RevocationCache::new(config.jwt.revocation_cache, services.clock),
             limits: services.limits,
             videos: services.videos,

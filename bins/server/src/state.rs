@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ytvc_domain::auth::AuthService;
+use ytvc_domain::keys::ApiKeys;
 use ytvc_domain::videos::VideoService;
 use ytvc_persistence::{Database, SqlAccounts};
 
@@ -26,9 +27,11 @@ pub struct AppState {
     pub clock: AppClock,
     /// The authentication use case.
     pub auth: AuthService,
-    /// The accounts store (users, sessions, revocations).
+    /// The accounts store (users, sessions, revocations, API keys).
     pub accounts: SqlAccounts,
-    /// Revocation and account cache of access tokens.
+    /// The API-key use cases.
+    pub keys: ApiKeys,
+    /// Revocation and account cache of access tokens and API keys.
     pub revocations: RevocationCache,
     /// Rate limits.
     pub limits: Limits,

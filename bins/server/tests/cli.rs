@@ -115,11 +115,11 @@ fn migrate_revert_reverts_the_last_migrations_and_migrate_applies_them_again() {
     };
     let (code, _, err) = migrate(&[]);
     assert_eq!(code, Some(0), "{err}");
-    let (code, out, err) = migrate(&["--revert", "2"]);
+    let (code, out, err) = migrate(&["--revert", "3"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         out,
-        "reverted 2026-11-28-000006_artifact_retention\nreverted 2026-11-28-000005_jobs\n"
+        "reverted 2026-11-28-000007_api_keys\nreverted 2026-11-28-000006_artifact_retention\nreverted 2026-11-28-000005_jobs\n"
     );
     // Without a number: the last one.
     let (_, out, _) = migrate(&["--revert"]);
@@ -135,11 +135,11 @@ fn migrate_revert_reverts_the_last_migrations_and_migrate_applies_them_again() {
     let (code, _, err) = migrate(&["--revert", "0"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--revert"), "{err}");
-    // `migrate` applies all six again.
+    // `migrate` applies all seven again.
     let (code, _, err) = migrate(&[]);
     assert_eq!(code, Some(0), "{err}");
     let (_, out, _) = migrate(&["--revert", "all"]);
-    assert_eq!(out.lines().count(), 6, "{out}");
+    assert_eq!(out.lines().count(), 7, "{out}");
 }
 
 #[test]

@@ -39,6 +39,12 @@ pub enum AuthError {
     /// The account may not do this (AUTH_005).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// The API key lacks the scope this needs (AUTH_005, `details.scope`).
+    #[error("missing scope {0}")]
+    MissingScope(crate::keys::Scope),
+    /// No such API key of the caller's, or it is already revoked (KEY_001).
+    #[error("API key not found")]
+    KeyNotFound,
     /// The refresh token is unknown, expired, revoked or was reused (AUTH_006).
     #[error("refresh token invalid or reused")]
     InvalidRefresh,
@@ -68,7 +74,8 @@ impl AuthError {
             AuthError::InvalidToken(_) => ErrorCode::InvalidToken,
             AuthError::Revoked => ErrorCode::RevokedToken,
             AuthError::BadCredentials => ErrorCode::InvalidCredentials,
-            AuthError::Forbidden(_) => ErrorCode::Forbidden,
+            AuthError::Forbidden(_) | AuthError::MissingScope(_) => ErrorCode::Forbidden,
+            AuthError::KeyNotFound => ErrorCode::ApiKeyNotFound,
             AuthError::InvalidRefresh => ErrorCode::InvalidRefreshToken,
             AuthError::EmailTaken => ErrorCode::AlreadyExists,
             AuthError::UserNotFound => ErrorCode::UserNotFound,

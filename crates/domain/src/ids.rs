@@ -60,3 +60,7 @@ id_type!(
     /// A batch of videos.
     BatchId
 );
+id_type!(
+    /// An API key (its public id; the secret is never stored).
+    ApiKeyId
+);

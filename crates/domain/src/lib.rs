@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod ids;
 pub mod jobs;
+pub mod keys;
 pub mod media;
 pub mod pipeline;
 pub mod repo;

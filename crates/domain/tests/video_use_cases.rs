@@ -31,6 +31,10 @@ use ytvc_quota::{
     QuotaStore, ReleaseReason, Settle,
 };
 
+mod support;
+
+use support::FakeUsers;
+
 // ------------------------------------------------------------------ fakes
 
 /// Videos, batches and idempotency records in memory; a submission
@@ -248,39 +252,6 @@ impl VideoRepository for FakeVideos {
             })
             .into_iter()
             .collect())
-    }
-}
-
-#[derive(Default)]
-struct FakeUsers(Mutex<Vec<User>>);
-
-impl UserRepository for FakeUsers {
-    fn insert(&self, user: &User) -> Result<(), RepoError> {
-        self.0.lock().unwrap().push(user.clone());
-        Ok(())
-    }
-
-    fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|u| &u.email == email)
-            .cloned())
-    }
-
-    fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        Ok(self.0.lock().unwrap().iter().find(|u| u.id == id).cloned())
-    }
-
-    fn update(
-        &self,
-        _id: UserId,
-        _change: &ytvc_domain::accounts::UserChange,
-        _now: DateTime<Utc>,
-    ) -> Result<Option<User>, RepoError> {
-        Ok(None)
     }
 }
 

@@ -34,11 +34,13 @@ pub enum Category {
     Http,
     /// Stored files (artifacts): their lifetime.
     Storage,
+    /// API keys (appended after the seed's eleven families).
+    Key,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 13] = [
+    pub const ALL: [Category; 14] = [
         Category::Auth,
         Category::Val,
         Category::Rate,
@@ -52,6 +54,7 @@ impl Category {
         Category::Internal,
         Category::Http,
         Category::Storage,
+        Category::Key,
     ];
 
     /// The code prefix, e.g. `"NOT_FOUND"`.
@@ -71,6 +74,7 @@ impl Category {
             Category::Internal => "INTERNAL",
             Category::Http => "HTTP",
             Category::Storage => "STORAGE",
+            Category::Key => "KEY",
         }
     }
 }
@@ -247,6 +251,8 @@ catalog! {
     RangeNotSatisfiable = ("HTTP_003", Http, 416, false, "Range not satisfiable"),
     /// The video's artifact set was deleted by the retention policy.
     ArtifactsExpired = ("STORAGE_001", Storage, 410, false, "Artifacts expired and were deleted"),
+    /// No such API key among the caller's (or it is already revoked).
+    ApiKeyNotFound = ("KEY_001", Key, 404, false, "API key not found"),
 }
 
 impl fmt::Display for ErrorCode {
@@ -317,15 +323,14 @@ mod tests {
 
     #[test]
     fn the_seeds_49_codes_then_the_appended_ones_all_unique() {
-        assert_eq!(ErrorCode::ALL.len(), 53);
+        assert_eq!(ErrorCode::ALL.len(), 54);
         let strings: HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(strings.len(), 53);
+        assert_eq!(strings.len(), 54);
         // The seed's 49 come first and are all of the eleven seed families.
-        assert!(
-            ErrorCode::ALL[..49]
-                .iter()
-                .all(|c| !matches!(c.category(), Category::Http | Category::Storage))
-        );
+        assert!(ErrorCode::ALL[..49].iter().all(|c| !matches!(
+            c.category(),
+            Category::Http | Category::Storage | Category::Key
+        )));
         assert_eq!(ErrorCode::ALL[48], ErrorCode::Misconfigured);
         assert_eq!(ErrorCode::MethodNotAllowed.as_str(), "HTTP_001");
         assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
@@ -335,6 +340,8 @@ mod tests {
         assert_eq!(ErrorCode::RangeNotSatisfiable.http_status(), 416);
         assert_eq!(ErrorCode::ArtifactsExpired.as_str(), "STORAGE_001");
         assert_eq!(ErrorCode::ArtifactsExpired.http_status(), 410);
+        assert_eq!(ErrorCode::ApiKeyNotFound.as_str(), "KEY_001");
+        assert_eq!(ErrorCode::ApiKeyNotFound.http_status(), 404);
     }
 
     #[test]
@@ -359,6 +366,7 @@ mod tests {
             (Category::Internal, 3),
             (Category::Http, 3),
             (Category::Storage, 1),
+            (Category::Key, 1),
         ];
         for (cat, n) in expected {
             assert_eq!(count(cat), n, "{cat:?}");

@@ -1,5 +1,6 @@
 //! Users, refresh sessions and revocations: the domain's `UserRepository`
-//! and `SessionRepository` over SQLite and PostgreSQL.
+//! and `SessionRepository` over SQLite and PostgreSQL (its `KeyRepository`
+//! is in `api_keys`).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -14,15 +15,15 @@ use crate::schema::{refresh_tokens, revocations, users};
 use crate::tx::write_transaction;
 use crate::{AnyConnection, Database, DbError};
 
-fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
 }
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-fn repo(e: diesel::result::Error) -> RepoError {
+pub(crate) fn repo(e: diesel::result::Error) -> RepoError {
     RepoError::from(DbError::from(e))
 }
 
@@ -75,7 +76,7 @@ const USER_COLUMNS: (
     users::updated_at,
 );
 
-/// The SQL accounts store: users, refresh sessions and revocations.
+/// The SQL accounts store: users, refresh sessions, revocations and API keys.
 #[derive(Clone, Debug)]
 pub struct SqlAccounts {
     db: Database,
@@ -88,7 +89,7 @@ impl SqlAccounts {
         Self { db }
     }
 
-    fn conn(&self) -> Result<crate::PooledConn, RepoError> {
+    pub(crate) fn conn(&self) -> Result<crate::PooledConn, RepoError> {
         self.db.conn().map_err(RepoError::from)
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
+pub mod api_keys;
 mod connection;
 mod error;
 pub mod jobs;

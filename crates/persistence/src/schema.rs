@@ -247,6 +247,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// API keys, by the SHA-256 of the key (migration `000007_api_keys`).
+    api_keys (id) {
+        /// Key id (hyphenated UUID).
+        id -> Text,
+        /// Owner.
+        user_id -> Text,
+        /// The owner's name for it.
+        name -> Text,
+        /// SHA-256 of the key (hex); unique.
+        key_hash -> Text,
+        /// `ytvc_` and the first random characters, for listings.
+        prefix -> Text,
+        /// Scope names separated by spaces.
+        scopes -> Text,
+        /// Created at.
+        created_at -> Timestamp,
+        /// Refused from then on.
+        expires_at -> Nullable<Timestamp>,
+        /// Last authenticated a request (written at most once a minute).
+        last_used_at -> Nullable<Timestamp>,
+        /// Revoked at.
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     quota_usage,
@@ -257,4 +283,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     videos,
     idempotency_keys,
     jobs,
+    api_keys,
 );

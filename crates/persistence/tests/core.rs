@@ -216,8 +216,8 @@ fn tables(db: &Database) -> Vec<String> {
     names
 }
 
-/// A user with a submitted batch: rows in users, batches, videos, jobs,
-/// idempotency keys and both quota tables.
+/// A user with a submitted batch and an API key: rows in users, batches,
+/// videos, jobs, idempotency keys, both quota tables and api_keys.
 fn populate(db: &Database, email: &str) {
     use chrono::{TimeZone, Utc};
     use ytvc_domain::accounts::{Role, User};
@@ -245,6 +245,20 @@ fn populate(db: &Database, email: &str) {
         accounts.by_email(&user.email).unwrap().map(|u| u.id),
         Some(user.id)
     );
+    let key = ytvc_domain::keys::ApiKey {
+        id: ytvc_domain::ids::ApiKeyId::new(),
+        user: user.id,
+        name: "ci".into(),
+        scopes: ytvc_domain::keys::Scopes::ALL,
+        prefix: "ytvc_00000000".into(),
+        created_at: now,
+        expires_at: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let mut digest = ytvc_domain::keys::KeyDigest([0; 32]);
+    digest.0[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    ytvc_domain::keys::KeyRepository::insert_key(&accounts, &key, &digest).unwrap();
     let raw = |i: usize| RawVideoRequest {
         prompt: Some(format!("A calm documentary about coral reefs, part {i}")),
         ..RawVideoRequest::default()
@@ -265,7 +279,8 @@ fn populate(db: &Database, email: &str) {
 
 #[test]
 fn every_migration_reverts_and_applies_again_on_a_populated_database() {
-    const NEWEST_FIRST: [&str; 6] = [
+    const NEWEST_FIRST: [&str; 7] = [
+        "2026-11-28-000007_api_keys",
         "2026-11-28-000006_artifact_retention",
         "2026-11-28-000005_jobs",
         "2026-11-28-000004_videos",
@@ -281,6 +296,7 @@ fn every_migration_reverts_and_applies_again_on_a_populated_database() {
             schema,
             [
                 "__diesel_schema_migrations",
+                "api_keys",
                 "batches",
                 "idempotency_keys",
                 "jobs",
@@ -298,13 +314,19 @@ fn every_migration_reverts_and_applies_again_on_a_populated_database() {
         // The last one (a column), then applied again.
         let reverted = database.revert_migrations(Revert::Last(1)).unwrap();
         assert_eq!(reverted, NEWEST_FIRST[..1], "{backend:?}");
-        assert_eq!(tables(database), schema, "{backend:?}");
+        assert!(!tables(database).contains(&"api_keys".to_owned()));
         assert_eq!(database.migrate().unwrap().len(), 1, "{backend:?}");
-        // The last two, then applied again.
+        // The last two (a table and a column), then applied again.
         let reverted = database.revert_migrations(Revert::Last(2)).unwrap();
         assert_eq!(reverted, NEWEST_FIRST[..2], "{backend:?}");
-        assert!(!tables(database).contains(&"jobs".to_owned()));
+        assert!(!tables(database).contains(&"api_keys".to_owned()));
+        assert!(tables(database).contains(&"jobs".to_owned()));
         assert_eq!(database.migrate().unwrap().len(), 2, "{backend:?}");
+        // The last three, the jobs table with them, then applied again.
+        let reverted = database.revert_migrations(Revert::Last(3)).unwrap();
+        assert_eq!(reverted, NEWEST_FIRST[..3], "{backend:?}");
+        assert!(!tables(database).contains(&"jobs".to_owned()));
+        assert_eq!(database.migrate().unwrap().len(), 3, "{backend:?}");
         assert_eq!(tables(database), schema, "{backend:?}");
 
         // Two, then everything left: every down.sql runs, newest first.
@@ -325,7 +347,7 @@ fn every_migration_reverts_and_applies_again_on_a_populated_database() {
         );
 
         // Applied again from scratch: the same schema, and the stores work.
-        assert_eq!(database.migrate().unwrap().len(), 6, "{backend:?}");
+        assert_eq!(database.migrate().unwrap().len(), 7, "{backend:?}");
         assert_eq!(tables(database), schema, "{backend:?}");
         populate(database, "first@example.com");
         // More than are applied reverts what there is.

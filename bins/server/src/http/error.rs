@@ -143,6 +143,9 @@ impl From<AuthError> for ApiError {
             AuthError::Validation(v) => v.into(),
             AuthError::EmailTaken => ApiError::new(code).message("This email cannot be registered"),
             AuthError::Forbidden(why) => ApiError::new(code).message(format!("Not allowed: {why}")),
+            AuthError::MissingScope(scope) => ApiError::new(code)
+                .message(format!("This API key lacks the scope `{scope}`"))
+                .details(json!({ "scope": scope.as_str() })),
             AuthError::InvalidToken(why) => ApiError::new(code).cause(why),
             other => ApiError::new(code).cause(other),
         }

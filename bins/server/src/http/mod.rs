@@ -4,6 +4,7 @@
 //! `cli` and `limits` use it too.
 
 pub mod analytics;
+pub mod api_keys;
 pub mod artifacts;
 pub mod auth;
 pub mod batches;
@@ -49,6 +50,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         .app_data(state)
         .service(metrics::metrics)
         .configure(auth::configure)
+        .configure(api_keys::configure)
         .configure(videos::configure)
         .service(artifacts::get_artifact)
         .configure(batches::configure)

@@ -5,7 +5,8 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 use ytvc_domain::accounts::User;
-use ytvc_domain::auth::{AccessClaims, AuthError};
+use ytvc_domain::auth::AuthError;
+use ytvc_domain::keys::Credential;
 
 use crate::http::error::ApiError;
 use crate::http::middleware::LoggedUser;
@@ -66,14 +67,15 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-/// An authenticated caller (token verified, not revoked, account loaded),
+/// An authenticated caller (access token or API key verified, not revoked,
+/// account loaded; a key's scope checked for the route, see `scopes`),
 /// WITHOUT counting the API rate limit (used by `GET /v1/quota`).
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    /// The account as stored now.
+    /// The account as stored now (a key's owner).
     pub user: User,
-    /// The verified claims.
-    pub claims: AccessClaims,
+    /// The verified access token or API key.
+    pub credential: Credential,
 }
 
 impl Authenticated {
@@ -84,9 +86,8 @@ impl Authenticated {
             .clone();
         let result = async {
             let token = bearer(req)?;
-            let claims = state.auth.verify(&token)?;
-            let user = state.revocations.resolve(&state.auth, &claims).await?;
-            Ok::<_, ApiError>(Self { user, claims })
+            let (user, credential) = super::credential::authenticate(&state, &token).await?;
+            Ok::<_, ApiError>(Self { user, credential })
         }
         .await;
         match result {
@@ -111,18 +112,23 @@ impl FromRequest for Authenticated {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Self::extract(&req).await })
+        Box::pin(async move {
+            let who = Self::extract(&req).await?;
+            super::scopes::authorize(&req, &who.credential)?;
+            Ok(who)
+        })
     }
 }
 
 /// An authenticated caller whose request was counted against the plan's
-/// general API limit (authenticate → rate limit → handler).
+/// general API limit, then whose key was checked for the route's scope
+/// (authenticate → rate limit → scope → handler).
 #[derive(Debug, Clone)]
 pub struct ApiUser {
-    /// The account as stored now.
+    /// The account as stored now (a key's owner).
     pub user: User,
-    /// The verified claims.
-    pub claims: AccessClaims,
+    /// The verified access token or API key.
+    pub credential: Credential,
 }
 
 impl FromRequest for ApiUser {
@@ -139,9 +145,10 @@ impl FromRequest for ApiUser {
                 .clone();
             let applied = state.limits.check_user(&who.user, LimitKind::Api).await?;
             record_limit(&req, applied);
+            super::scopes::authorize(&req, &who.credential)?;
             Ok(Self {
                 user: who.user,
-                claims: who.claims,
+                credential: who.credential,
             })
         })
     }

@@ -209,10 +209,15 @@ pub async fn logout(
             serde_json::from_slice(&body).map_err(|e| deserialize_error(&e))?;
         parse_value::<LogoutRequest>(value)?.refresh_token
     };
-    let auth = state.auth.clone();
-    let claims = who.claims.clone();
-    blocking(move || Ok(auth.logout(&claims, refresh_token.as_deref())?)).await?;
-    state.revocations.mark_revoked(&who.claims);
+    // Keys were refused by the route's scope rule; a session remains.
+    let claims = who
+        .credential
+        .session()
+        .cloned()
+        .ok_or(AuthError::Forbidden("logout ends a session"))?;
+    let (auth, revoked) = (state.auth.clone(), claims.clone());
+    blocking(move || Ok(auth.logout(&revoked, refresh_token.as_deref())?)).await?;
+    state.revocations.mark_revoked(&claims);
     Ok(HttpResponse::Ok().json(ApiResponse::new(json!({ "logged_out": true }))))
 }
 

@@ -64,6 +64,7 @@ pub(super) fn complete(doc: &mut Value) {
                     continue;
                 };
                 let op = Op::new(method, path, op_value, &schemas);
+                super::scopes::document_scope(op_value, method, path, op.secured);
                 add_required_responses(op_value, &op);
                 let Some(responses) = op_value.get_mut("responses").and_then(Value::as_object_mut)
                 else {
@@ -431,7 +432,7 @@ mod tests {
         add_required_responses(&mut value, &op);
         let mut statuses: Vec<&String> = value["responses"].as_object().unwrap().keys().collect();
         statuses.sort();
-        assert_eq!(statuses, ["200", "400", "401", "413", "429"]);
+        assert_eq!(statuses, ["200", "400", "401", "403", "413", "429"]);
         assert_eq!(
             value["responses"]["401"]["description"],
             describe(&[

@@ -17,6 +17,7 @@ use ytvc_domain::validation::{
 use ytvc_error_codes::{ErrorBody, ErrorCode, format_timestamp};
 
 use super::operation::{Op, ref_name};
+use super::scopes::scope_of;
 use crate::http::catalog;
 
 /// The request id of every example (the server's ids are UUID v4).
@@ -30,6 +31,9 @@ const EXAMPLE_BATCH_VIDEO_IDS: [&str; 2] = [
 ];
 const EXAMPLE_ACCESS_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTk0YTZiMi0zYzRkLTdlNWYtOGE5Yi0wYzFkMmUzZjRhNWIiLCJyb2xlIjoidXNlciIsInBsYW4iOiJmcmVlIiwiZXhwIjoxNzY5NjExNjAwfQ.n4Rr6Yc0yWm8dX2q1Lk7sT9vB3pZ5hJ0fGaE2uQwCxI";
 const EXAMPLE_REFRESH_TOKEN: &str = "q3YxN0f8Wm2b7KcR4tLzA9eVh1sPjD6uGoXyQ5nBiT0";
+/// A well-formed API key (its checksum is right) and its id.
+const EXAMPLE_API_KEY: &str = "ytvc_7Fq2LzXa0bNcR4tYwE9uKpM3sVd1hJg6oQiB8nCx5yTfW2rZeUk2FEBAI";
+const EXAMPLE_API_KEY_ID: &str = "0194a6b9-1d2e-7f30-8a41-5b6c7d8e9f01";
 const EXAMPLE_PROMPT: &str = "A two-minute documentary about coral reefs and how they recover";
 const EXAMPLE_BATCH_PROMPTS: [(&str, u32); 2] = [
     (
@@ -180,6 +184,16 @@ fn batch(status: &str, queued: u32, processing: u32) -> Value {
     })
 }
 
+/// An API key as lists show it (the `ApiKeyRequest` example, used once).
+fn api_key(revoked: bool) -> Value {
+    json!({
+        "id": EXAMPLE_API_KEY_ID, "name": "nightly uploader", "scopes": ["videos:read", "videos:write"],
+        "prefix": &EXAMPLE_API_KEY[..13], "created_at": stamp(-86_400),
+        "expires_at": stamp(89 * 86_400), "expired": false, "last_used_at": stamp(-60),
+        "revoked_at": if revoked { json!(stamp(0)) } else { Value::Null }
+    })
+}
+
 fn limit_state(spec: ytvc_quota::RateLimitSpec, used: u32) -> Value {
     json!({
         "limit": spec.limit, "remaining": spec.limit.saturating_sub(used),
@@ -237,6 +251,13 @@ pub(super) fn add_component_examples(schemas: &mut Map<String, Value>, d: &Defau
             json!({ "refresh_token": EXAMPLE_REFRESH_TOKEN }),
         ),
         ("LimitState", limit_state(limits.api, 3)),
+        ("ApiKeyView", api_key(false)),
+        (
+            "CreatedApiKeyView",
+            json!({ "key": EXAMPLE_API_KEY, "api_key": merge_into(api_key(false), json!({
+                "created_at": stamp(0), "expires_at": stamp(90 * 86_400), "last_used_at": null
+            })) }),
+        ),
         (
             "QuotaView",
             json!({
@@ -307,6 +328,7 @@ pub(super) fn success_data(op: &Op<'_>, d: &Defaults) -> Option<Value> {
             b
         }
         ("get", "/v1/videos/{id}") => completed_video(d),
+        ("delete", "/v1/api-keys/{id}") => api_key(true),
         ("get", "/v1/errors") => serde_json::to_value(catalog::entries()).ok()?,
         _ => return None,
     };
@@ -318,6 +340,12 @@ fn merge(target: &mut Value, patch: Value) {
     if let (Value::Object(t), Value::Object(p)) = (target, patch) {
         t.extend(p);
     }
+}
+
+/// [`merge`], by value.
+fn merge_into(mut target: Value, patch: Value) -> Value {
+    merge(&mut target, patch);
+    target
 }
 
 /// The first non-null type of a schema.
@@ -493,6 +521,8 @@ fn error_details(code: ErrorCode, op: &Op<'_>, d: &Defaults) -> Option<Value> {
             json!({ "name": "scene-09.png" })
         }
         ErrorCode::VideoNotReady => json!({ "status": "processing" }),
+        // An API key without the operation's scope.
+        ErrorCode::Forbidden if op.secured => json!({ "scope": scope_of(op.method, op.path)? }),
         ErrorCode::VideoNotCancellable | ErrorCode::BatchNotCancellable => {
             json!({ "status": "completed" })
         }
@@ -512,6 +542,12 @@ pub(super) fn error_example(code: ErrorCode, op: &Op<'_>, d: &Defaults) -> Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_api_key_is_well_formed() {
+        let key = ytvc_domain::keys::KeySecret::parse(EXAMPLE_API_KEY).unwrap();
+        assert_eq!(api_key(false)["prefix"], key.display_prefix());
+    }
 
     #[test]
     fn validation_examples_are_the_domains() {

@@ -6,8 +6,11 @@
 //! in one pass over the generated document (`complete`), so a new endpoint
 //! gets it without anyone having to remember:
 //!
-//! - a secured operation documents 401 (AUTH_001/002/003) and 429 (RATE_001
-//!   plus its own rate limit, see `RESOURCE_RATE_LIMITS`); a JSON body 400
+//! - a secured operation documents 401 (AUTH_001/002/003), 403 (AUTH_005:
+//!   an API key without the operation's scope, `details.scope`) and 429
+//!   (RATE_001 plus its own rate limit, see `RESOURCE_RATE_LIMITS`), and its
+//!   security requirement names that scope (`scopes`, from the server's
+//!   scope table); a JSON body 400
 //!   (VAL_001), 413 (VAL_008) and, when it has required fields, 422
 //!   (VAL_006); query parameters 400 (VAL_009); a path id 404 (the
 //!   resource's NOT_FOUND code, see `NOT_FOUND_BY_PREFIX`): `operation`;
@@ -28,13 +31,15 @@
 //!
 //! Files: this one (the document and the routes), `ui` (the Swagger UI and
 //! ReDoc pages), `complete` (the pass over the document), `operation` (what
-//! each operation implies), `schemas` (component schema fixes) and
-//! `examples` (the examples, built from the catalog and the domain).
+//! each operation implies), `schemas` (component schema fixes), `scopes`
+//! (each operation's API-key scope) and `examples` (the examples, built from
+//! the catalog and the domain).
 
 mod complete;
 mod examples;
 mod operation;
 mod schemas;
+mod scopes;
 mod ui;
 
 use std::sync::LazyLock;
@@ -44,7 +49,9 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{analytics, artifacts, auth, batches, catalog, health, metrics, quota, videos};
+use crate::http::{
+    analytics, api_keys, artifacts, auth, batches, catalog, health, metrics, quota, videos,
+};
 pub use ui::{docs_redirect, redoc, redoc_js};
 
 const DESCRIPTION: &str = r#"The API platform of an AI video creator: authenticate, submit a video or a batch of
@@ -54,7 +61,7 @@ videos described by a prompt, and follow them as they are scripted by an LLM, gi
 ## Envelopes
 Success: `{"data": ..., "timestamp": "RFC 3339"}`; lists put `items` and `next_cursor` in `data`.
 Failure: `{"error": {"code", "message", "details", "request_id"}, "timestamp"}` with one of the
-49 catalog codes (`GET /v1/errors`). Every response carries `X-Request-Id`.
+50 catalog codes (`GET /v1/errors`). Every response carries `X-Request-Id`.
 
 ## Plans
 | limit | free | pro | enterprise |
@@ -71,6 +78,20 @@ response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Rese
 `RateLimit-Policy` / `RateLimit` headers; a rejection is 429 with `Retry-After`.
 "#;
 
+/// The bearer scheme: both credentials, and the scope table.
+const BEARER_DESCRIPTION: &str = "Either credential, as `Authorization: Bearer …`:\n\n\
+- an **access token** (a JWT) from `POST /v1/auth/login` or `/v1/auth/refresh`: the user's own \
+session, which holds every scope;\n\
+- an **API key** (`ytvc_` + 51 characters + a 6-character checksum) from `POST /v1/api-keys`, \
+which holds the scopes it was made with: `videos:read` (read videos, batches, artifacts, \
+analytics, quota), `videos:write` (submit and cancel videos and batches), `account` (`/v1/auth/me`, \
+`/v1/api-keys`, admin calls), `publish` and `webhooks` (routes to come). A key spends its owner's \
+rate limits and quota.\n\n\
+Each operation's security requirement names the scope a key needs; a key without it gets 403 \
+AUTH_005 with `details.scope`. `POST /v1/auth/logout` takes an access token only. A mistyped key \
+(bad checksum) is AUTH_002, an expired one AUTH_002, a revoked one AUTH_003 (at once on the \
+instance that revoked it, within 2 s on the others).";
+
 /// Adds the bearer security scheme.
 struct BearerScheme;
 
@@ -82,10 +103,7 @@ impl Modify for BearerScheme {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "Access token from POST /v1/auth/login or /v1/auth/refresh",
-                    ))
+                    .description(Some(BEARER_DESCRIPTION))
                     .build(),
             ),
         );
@@ -102,6 +120,7 @@ impl Modify for BearerScheme {
     ),
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::update_user,
+        api_keys::create_api_key, api_keys::list_api_keys, api_keys::revoke_api_key,
         videos::create_video, videos::list_videos, videos::get_video, videos::cancel_video, artifacts::get_artifact,
         batches::create_batch, batches::list_batches, batches::get_batch, batches::cancel_batch,
         quota::get_quota, analytics::usage,
@@ -116,6 +135,7 @@ impl Modify for BearerScheme {
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Accounts, access and refresh tokens"),
+        (name = "api-keys", description = "Long-lived keys for scripts and services, with scopes"),
         (name = "videos", description = "Submit videos and follow their progress"),
         (name = "batches", description = "Submit many videos at once, transactionally"),
         (name = "analytics", description = "Usage over time"),

@@ -12,11 +12,12 @@ pub(super) const RESOURCE_RATE_LIMITS: [(&str, &str, ErrorCode); 2] = [
 
 /// The NOT_FOUND code of the resource a path names, by prefix, the first
 /// match winning (else NOT_FOUND_004).
-pub(super) const NOT_FOUND_BY_PREFIX: [(&str, ErrorCode); 4] = [
+pub(super) const NOT_FOUND_BY_PREFIX: [(&str, ErrorCode); 5] = [
     ("/v1/videos/{id}/artifacts/", ErrorCode::ResourceNotFound),
     ("/v1/videos/", ErrorCode::VideoNotFound),
     ("/v1/batches/", ErrorCode::BatchNotFound),
     ("/v1/admin/users/", ErrorCode::UserNotFound),
+    ("/v1/api-keys/", ErrorCode::ApiKeyNotFound),
 ];
 
 /// What one operation is, as far as completion cares.
@@ -104,6 +105,8 @@ impl<'a> Op<'a> {
                 ErrorCode::InvalidToken,
                 ErrorCode::RevokedToken,
             ],
+            // An API key without the operation's scope.
+            403 if self.secured => vec![ErrorCode::Forbidden],
             429 if self.secured => self.rate_codes(),
             400 => {
                 let mut codes = Vec::new();
@@ -153,6 +156,7 @@ impl<'a> Op<'a> {
         let mut out = Vec::new();
         if self.secured {
             out.push((401, self.implied_codes(401)));
+            out.push((403, self.implied_codes(403)));
             out.push((429, self.implied_codes(429)));
         }
         for status in [400, 413, 422, 404] {
