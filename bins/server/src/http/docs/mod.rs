@@ -60,7 +60,7 @@ videos described by a prompt, and follow them as they are scripted by an LLM, gi
 
 ## Envelopes
 Success: `{"data": ..., "timestamp": "RFC 3339"}`; lists put `items` and `next_cursor` in `data`.
-Failure: `{"error": {"code", "message", "details", "request_id"}, "timestamp"}` with one of the
+Failure: `{"error": {"code", "message", "details", "request_id"}, "timestamp"}` with one of
 the catalog codes (`GET /v1/errors`: the seed's 49, then the appended families). Every response carries `X-Request-Id`.
 
 ## Plans
