@@ -30,11 +30,13 @@ pub enum Category {
     Batch,
     /// Everything else on the server side.
     Internal,
+    /// The HTTP exchange itself: the method, the pace of the body.
+    Http,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 12] = [
         Category::Auth,
         Category::Val,
         Category::Rate,
@@ -46,6 +48,7 @@ impl Category {
         Category::Db,
         Category::Batch,
         Category::Internal,
+        Category::Http,
     ];
 
     /// The code prefix, e.g. `"NOT_FOUND"`.
@@ -63,6 +66,7 @@ impl Category {
             Category::Db => "DB",
             Category::Batch => "BATCH",
             Category::Internal => "INTERNAL",
+            Category::Http => "HTTP",
         }
     }
 }
@@ -227,6 +231,13 @@ catalog! {
     ServiceUnavailable = ("INTERNAL_002", Internal, 503, true, "Service unavailable, try again"),
     /// The server is misconfigured.
     Misconfigured = ("INTERNAL_003", Internal, 500, false, "Server misconfiguration"),
+
+    // Appended after the seed's 49 codes, which never change.
+    /// The route exists, but not with this method (`Allow` lists the methods).
+    MethodNotAllowed = ("HTTP_001", Http, 405, false, "Method not allowed on this route"),
+    /// The request body did not arrive within the body timeout; the
+    /// connection is closed.
+    BodyTimeout = ("HTTP_002", Http, 408, true, "Request body too slow"),
 }
 
 impl fmt::Display for ErrorCode {
@@ -296,10 +307,21 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn exactly_49_unique_codes() {
-        assert_eq!(ErrorCode::ALL.len(), 49);
+    fn the_seeds_49_codes_then_the_appended_ones_all_unique() {
+        assert_eq!(ErrorCode::ALL.len(), 51);
         let strings: HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(strings.len(), 49);
+        assert_eq!(strings.len(), 51);
+        // The seed's 49 come first and are all of the eleven seed families.
+        assert!(
+            ErrorCode::ALL[..49]
+                .iter()
+                .all(|c| c.category() != Category::Http)
+        );
+        assert_eq!(ErrorCode::ALL[48], ErrorCode::Misconfigured);
+        assert_eq!(ErrorCode::MethodNotAllowed.as_str(), "HTTP_001");
+        assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
+        assert_eq!(ErrorCode::BodyTimeout.as_str(), "HTTP_002");
+        assert_eq!(ErrorCode::BodyTimeout.http_status(), 408);
     }
 
     #[test]
@@ -322,6 +344,7 @@ mod tests {
             (Category::Db, 4),
             (Category::Batch, 4),
             (Category::Internal, 3),
+            (Category::Http, 2),
         ];
         for (cat, n) in expected {
             assert_eq!(count(cat), n, "{cat:?}");

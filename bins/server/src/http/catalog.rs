@@ -37,7 +37,7 @@ pub fn entries() -> Vec<CatalogEntry> {
         .collect()
 }
 
-/// Lists the error catalog (49 codes). Public and not counted against any
+/// Lists the error catalog (51 codes). Public and not counted against any
 /// limit; it carries the caller IP's limit headers like every /v1 answer.
 #[utoipa::path(
     get, path = "/v1/errors", tag = "health",
