@@ -81,12 +81,15 @@ async fn unknown_route_is_not_found_004() {
 
 #[tokio::test]
 async fn wrong_method_is_enveloped() {
+    // 405 HTTP_001 with `Allow` since product.md's contract fixes (it was
+    // NOT_FOUND_004 before).
     let app = TestApp::spawn().await;
     let r = app.request("DELETE", "/health", None).await;
-    let err = r.assert_error("NOT_FOUND_004");
+    let err = r.assert_error("HTTP_001");
     assert_eq!(err["details"]["method"], "DELETE");
+    assert_eq!(r.header("allow"), "GET");
     let r = app.post("/v1/errors", &json!({})).await;
-    r.assert_error("NOT_FOUND_004");
+    r.assert_error("HTTP_001");
 }
 
 #[tokio::test]
@@ -112,12 +115,12 @@ async fn a_valid_incoming_request_id_is_kept_and_a_bad_one_replaced() {
 }
 
 #[tokio::test]
-async fn the_catalog_lists_49_codes() {
+async fn the_catalog_lists_every_code() {
     let app = TestApp::spawn().await;
     let r = app.get("/v1/errors").await;
     assert_eq!(r.status, 200);
     let items = r.body["data"].as_array().unwrap();
-    assert_eq!(items.len(), 49);
+    assert_eq!(items.len(), 51, "the seed's 49 and HTTP_001 / HTTP_002");
     assert_eq!(
         r.header("x-ratelimit-limit"),
         "30",

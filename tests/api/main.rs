@@ -2,6 +2,7 @@
 
 mod auth;
 mod conformance;
+mod contract;
 mod foundation;
 mod media;
 mod openapi;

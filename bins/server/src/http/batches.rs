@@ -10,6 +10,7 @@ use ytvc_domain::videos::{PageRequest, SubmitKind};
 use ytvc_error_codes::{ApiResponse, Page};
 
 use super::auth::{ApiUser, Authed, blocking};
+use super::body::JsonObject;
 use super::error::{ApiError, parse_value};
 use super::submit::{Front, accepted, admit};
 use super::videos::VideoRequest;
@@ -55,10 +56,10 @@ pub struct PageParams {
 pub async fn create_batch(
     req: HttpRequest,
     state: web::Data<AppState>,
-    authed: Authed<web::Json<Value>>,
+    authed: Authed<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
-    let body = body.into_inner();
+    let body = body.into_inner().0;
     // The size as sent (an invalid body is validation's to report).
     let size = body
         .get("videos")

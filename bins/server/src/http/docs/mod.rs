@@ -54,7 +54,7 @@ videos described by a prompt, and follow them as they are scripted by an LLM, gi
 ## Envelopes
 Success: `{"data": ..., "timestamp": "RFC 3339"}`; lists put `items` and `next_cursor` in `data`.
 Failure: `{"error": {"code", "message", "details", "request_id"}, "timestamp"}` with one of the
-49 catalog codes (`GET /v1/errors`). Every response carries `X-Request-Id`.
+51 catalog codes (`GET /v1/errors`). Every response carries `X-Request-Id`.
 
 ## Plans
 | limit | free | pro | enterprise |
