@@ -47,6 +47,7 @@ pub struct PageParams {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key (kept 24 h)")),
     responses(
         (status = 202, description = "Accepted and queued", body = ApiResponse<BatchView>),
+        (status = 409, description = "VAL_010: Idempotency-Key reused with another body", body = ytvc_error_codes::ErrorBody),
         (status = 422, description = "BATCH_001 empty, QUOTA_002 too large, VAL_* for an item (details.index)", body = ytvc_error_codes::ErrorBody,
          example = json!({"error": {"code": "QUOTA_002", "message": "Batch of 6 is larger than the plan allows (5)",
             "details": {"requested": 6, "batch_size_limit": 5}, "request_id": "…"}, "timestamp": "2026-01-28T14:00:00.000Z"})),

@@ -127,7 +127,9 @@ pub struct ApiDoc;
 /// The complete document, built once.
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
     let value = completed_value();
-    serde_json::from_value(value).unwrap_or_else(|_| generated())
+    let mut doc = serde_json::from_value(value).unwrap_or_else(|_| generated());
+    complete::order_artifact_content(&mut doc);
+    doc
 });
 
 /// The document, with the running version filled in and completed (see the
