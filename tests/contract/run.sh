@@ -61,9 +61,9 @@ token() {
 # st NAME BASE TOKEN ARGS...: one schemathesis run; fails on any finding.
 st() {
   local name="$1" base="$2" tok="$3"; shift 3
-  "$tools/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
+  (cd "$work" && "$tools/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
     --checks all --header "Authorization: Bearer $tok" \
-    --workers 2 --seed "$SEED" --no-color "$@" \
+    --workers 2 --seed "$SEED" --no-color "$@") \
     || { echo "FAIL: schemathesis ($name) found problems"; tail -50 "$work/$name.log"; exit 1; }
 }
 
