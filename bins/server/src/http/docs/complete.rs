@@ -151,7 +151,9 @@ fn fix_annotations(doc: &mut Value) {
             .map(|t| {
                 // manifest.json and storyboard.json are JSON documents.
                 let media = if *t == "application/json" {
-                    json!({ "schema": { "type": "object" } })
+                    json!({ "schema": { "type": "object" },
+                            "example": { "version": 2, "video_id": "01a2429d-fd9a-7317-a63b-0f3c6245ad63",
+                                         "total_duration_seconds": 60, "provider": "local", "scenes": [] } })
                 } else {
                     file.clone()
                 };
