@@ -162,9 +162,14 @@ pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
             &allowed,
         ));
     }
-    Err(ApiError::new(ErrorCode::ResourceNotFound)
+    Err(no_route(&req))
+}
+
+/// 404 NOT_FOUND_004 naming the method and path.
+fn no_route(req: &HttpRequest) -> ApiError {
+    ApiError::new(ErrorCode::ResourceNotFound)
         .message(format!("No route for {} {}", req.method(), req.path()))
-        .details(serde_json::json!({ "method": req.method().as_str(), "path": req.path() })))
+        .details(serde_json::json!({ "method": req.method().as_str(), "path": req.path() }))
 }
 
 /// 405 HTTP_001 with `Allow`.
@@ -214,9 +219,7 @@ pub async fn admin_not_found(req: HttpRequest) -> Result<actix_web::HttpResponse
             &["GET".to_owned()],
         ));
     }
-    Err(ApiError::new(ErrorCode::ResourceNotFound)
-        .message(format!("No route for {} {}", req.method(), req.path()))
-        .details(serde_json::json!({ "method": req.method().as_str(), "path": req.path() })))
+    Err(no_route(&req))
 }
 
 /// The application of the admin listener (`YTVC_ADMIN_BIND`): `/metrics`
