@@ -505,7 +505,7 @@ mod tests {
         add_required_responses(&mut value, &op);
         let mut statuses: Vec<&String> = value["responses"].as_object().unwrap().keys().collect();
         statuses.sort();
-        assert_eq!(statuses, ["200", "400", "401", "413", "429"]);
+        assert_eq!(statuses, ["200", "400", "401", "408", "413", "429"]);
         assert_eq!(
             value["responses"]["401"]["description"],
             describe(&[

@@ -8,8 +8,9 @@
 //!
 //! - a secured operation documents 401 (AUTH_001/002/003) and 429 (RATE_001
 //!   plus its own rate limit, see `RESOURCE_RATE_LIMITS`); a JSON body 400
-//!   (VAL_001), 413 (VAL_008) and, when it has required fields, 422
-//!   (VAL_006); query parameters 400 (VAL_009); a path id 404 (the
+//!   (VAL_001), 408 (HTTP_002), 413 (VAL_008) and 422 (VAL_006 when it has
+//!   required fields, VAL_007 when it has fields); query parameters 400
+//!   (VAL_009); a path id 404 (the
 //!   resource's NOT_FOUND code, see `NOT_FOUND_BY_PREFIX`): `operation`;
 //! - every error response gets its own examples: one error envelope per
 //!   catalog code it names (an `ErrorBody` built from the `ErrorCode`: code,
