@@ -227,7 +227,9 @@ async fn the_batch_list_refuses_filters_it_does_not_have() {
 }
 
 /// An unknown /v1 route from a known caller is still a /v1 call: counted,
-/// with the headers; from an unknown caller, a plain NOT_FOUND_004.
+/// with the headers; from an unknown caller, a plain NOT_FOUND_004. A
+/// method the route does not have is 405 HTTP_001 (it was NOT_FOUND_004
+/// before product.md's contract fixes), counted the same way.
 #[tokio::test]
 async fn an_unknown_v1_route_counts_for_a_known_caller() {
     let app = TestApp::spawn().await;
@@ -237,7 +239,8 @@ async fn an_unknown_v1_route_counts_for_a_known_caller() {
     r.assert_error("NOT_FOUND_004");
     assert_eq!(remaining(&r), before - 1);
     let r = app.authed("DELETE", "/v1/videos", &token, None).await;
-    r.assert_error("NOT_FOUND_004");
+    r.assert_error("HTTP_001");
+    assert_eq!(r.header("allow"), "GET, POST");
     assert_eq!(remaining(&r), before - 2);
     let r = app.get("/v1/nope").await;
     r.assert_error("NOT_FOUND_004");

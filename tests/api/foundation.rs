@@ -91,12 +91,15 @@ async fn unknown_route_is_not_found_004() {
 
 #[tokio::test]
 async fn wrong_method_is_enveloped() {
+    // 405 HTTP_001 with `Allow` since product.md's contract fixes (it was
+    // NOT_FOUND_004 before).
     let app = TestApp::spawn().await;
     let r = app.request("DELETE", "/health", None).await;
-    let err = r.assert_error("NOT_FOUND_004");
+    let err = r.assert_error("HTTP_001");
     assert_eq!(err["details"]["method"], "DELETE");
+    assert_eq!(r.header("allow"), "GET");
     let r = app.post("/v1/errors", &json!({})).await;
-    r.assert_error("NOT_FOUND_004");
+    r.assert_error("HTTP_001");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod api_keys;
 mod auth;
 mod conformance;
+mod contract;
 mod foundation;
 mod media;
 mod openapi;

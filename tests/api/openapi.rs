@@ -173,7 +173,11 @@ async fn every_response_has_an_example_and_successes_are_enveloped() {
             {
                 failures.push(format!("{} {media_type}: no example", r.name()));
             }
-            if !(200..300).contains(&r.status) || !media_type.contains("json") {
+            // An artifact is a file (manifest.json is JSON, not an answer).
+            if !(200..300).contains(&r.status)
+                || !media_type.contains("json")
+                || r.path.ends_with("/artifacts/{name}")
+            {
                 continue;
             }
             let pages =
@@ -410,6 +414,123 @@ async fn request_and_answer_schemas_carry_their_constraints() {
                 .as_array()
                 .is_some_and(|r| r.contains(&json!(field))),
             "QuotaView.{field} is always sent: {quota_required}"
+        );
+    }
+}
+
+/// product.md's contract fixes: the document says what the server enforces.
+#[tokio::test]
+async fn the_document_states_what_the_server_enforces() {
+    let (app, doc) = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .unwrap_or_else(|| panic!("{method} {path} has no {name}"))["schema"]
+            .clone()
+    };
+    for path in ["/v1/videos", "/v1/batches"] {
+        let limit = param(path, "get", "limit");
+        assert_eq!(
+            (&limit["minimum"], &limit["maximum"], &limit["default"]),
+            (&json!(1), &json!(100), &json!(20)),
+            "{path}: {limit}"
+        );
+        let key = param(path, "post", "Idempotency-Key");
+        assert_eq!(key["pattern"], "^[!-~]+$", "{path}: {key}");
+        assert_eq!(key["maxLength"], 255);
+    }
+    for name in ["from", "to"] {
+        assert_eq!(param("/v1/analytics/usage", "get", name)["format"], "date");
+    }
+    let credentials = &schemas["Credentials"]["properties"];
+    assert_eq!(credentials["password"]["minLength"], 8);
+    assert_eq!(credentials["password"]["maxLength"], 128);
+    assert_eq!(credentials["email"]["format"], "email");
+    assert_eq!(
+        schemas["BatchRequest"]["properties"]["videos"]["minItems"],
+        1
+    );
+    let update = &schemas["UserUpdate"]["properties"];
+    assert_eq!(update["role"]["enum"], json!(["user", "admin", null]));
+    let mut plans: Vec<String> = update["plan"]["enum"]
+        .as_array()
+        .expect("plan enum")
+        .iter()
+        .map(|p| p.as_str().unwrap_or("null").to_owned())
+        .collect();
+    plans.sort();
+    assert_eq!(plans, ["enterprise", "free", "null", "pro"]);
+    assert_eq!(
+        schemas["UserView"]["properties"]["role"]["enum"],
+        json!(["user", "admin"])
+    );
+    // The statuses an operation can answer.
+    let codes_of = |path: &str, method: &str, status: &str| -> Vec<String> {
+        let response = &doc["paths"][path][method]["responses"][status];
+        assert!(response.is_object(), "{method} {path} documents {status}");
+        codes(&doc, response)
+    };
+    assert!(codes_of("/v1/batches", "post", "409").contains(&"VAL_010".to_owned()));
+    assert!(codes_of("/v1/analytics/usage", "get", "404").contains(&"NOT_FOUND_003".to_owned()));
+    // The artifacts' real content types, the one every file fits first.
+    let content =
+        doc["paths"]["/v1/videos/{id}/artifacts/{name}"]["get"]["responses"]["200"]["content"]
+            .as_object()
+            .expect("artifact content");
+    let types: Vec<&str> = content.keys().map(String::as_str).collect();
+    for t in [
+        "video/mp4",
+        "image/png",
+        "image/apng",
+        "image/jpeg",
+        "audio/wav",
+        "application/json",
+    ] {
+        assert!(types.contains(&t), "{t}: {types:?}");
+    }
+    // The order is the served text's (a parsed `Value` sorts its keys).
+    let text = app.get("/openapi.json").await.text;
+    let artifact = &text[text
+        .find("\"/v1/videos/{id}/artifacts/{name}\"")
+        .expect("path")..];
+    let ok = &artifact[artifact.find("\"200\"").expect("200")..];
+    let content = &ok[ok.find("\"content\"").expect("content")..];
+    let first = content
+        .find("\"application/octet-stream\"")
+        .expect("octet-stream");
+    assert!(
+        first < content.find("\"application/json\"").expect("json"),
+        "application/octet-stream comes first: a generated client reads a file"
+    );
+    // The language tag pattern is the server's rule.
+    let pattern = schemas["VideoRequest"]["properties"]["language"]["pattern"]
+        .as_str()
+        .expect("language pattern");
+    let re = regex::Regex::new(pattern).expect("a regex");
+    let (_, token, _) = app.user("tags@example.com").await;
+    for (i, tag) in [
+        "en",
+        "EN-us",
+        " pt_BR ",
+        "zh-Hant-TW",
+        "es-419",
+        "xx",
+        "en-",
+        "e",
+        "en-USA",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({"prompt": format!("A calm film about tags, take {i}"), "language": tag});
+        let r = app.post_video(&token, &body).await;
+        assert_eq!(
+            re.is_match(tag),
+            r.status == 202,
+            "{tag:?}: pattern and server agree ({})",
+            r.text
         );
     }
 }

@@ -48,6 +48,9 @@ pub enum Db {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the admin listener, when the
+    /// configuration has an `admin_bind`.
+    pub admin_address: Option<String>,
     /// The HTTP client (no redirects followed, so tests see them).
     pub client: reqwest::Client,
     /// The server's configuration.
@@ -375,6 +378,9 @@ impl TestApp {
             .await
             .expect("server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let admin_address = app
+            .admin_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let handle = actix_web_handle::Handle(app.handle());
         let state = app.state().into_inner();
         tokio::spawn(app.run_until_stopped());
@@ -385,6 +391,7 @@ impl TestApp {
             .expect("client");
         Self {
             address,
+            admin_address,
             client,
             config,
             clock,

@@ -25,6 +25,10 @@ pub enum LimitKind {
     Video,
     /// register / login / refresh, per client IP.
     AuthIp,
+    /// A missing or bad bearer token on a protected route, per client IP
+    /// (apart from `AuthIp`: a client polling with an expired token can
+    /// still refresh it).
+    UnauthIp,
 }
 
 impl LimitKind {
@@ -36,6 +40,7 @@ impl LimitKind {
             LimitKind::Batch => "batch",
             LimitKind::Video => "video",
             LimitKind::AuthIp => "auth_ip",
+            LimitKind::UnauthIp => "unauth_ip",
         }
     }
 
@@ -43,7 +48,7 @@ impl LimitKind {
     #[must_use]
     pub const fn code(self) -> ErrorCode {
         match self {
-            LimitKind::Api | LimitKind::AuthIp => ErrorCode::ApiRateExceeded,
+            LimitKind::Api | LimitKind::AuthIp | LimitKind::UnauthIp => ErrorCode::ApiRateExceeded,
             LimitKind::Batch => ErrorCode::BatchRateExceeded,
             LimitKind::Video => ErrorCode::VideoRateExceeded,
         }
@@ -70,6 +75,7 @@ pub struct Limits {
     limiter: Arc<dyn RateLimiter>,
     policies: HashMap<(PlanName, LimitKind), Policy>,
     auth_ip: Policy,
+    unauth_ip: Policy,
 }
 
 impl Limits {
@@ -83,6 +89,7 @@ impl Limits {
         limiter: Arc<dyn RateLimiter>,
         plans: &Plans,
         auth_ip_per_minute: u32,
+        unauth_ip_per_minute: u32,
     ) -> anyhow::Result<Self> {
         let mut policies = HashMap::new();
         for plan in plans.iter() {
@@ -107,10 +114,14 @@ impl Limits {
         let auth_ip = Policy::per_minute(auth_ip_per_minute)
             .map_err(|e| anyhow::anyhow!("auth IP limit: {e}"))?
             .with_degrade(Degrade::LocalFallback);
+        let unauth_ip = Policy::per_minute(unauth_ip_per_minute)
+            .map_err(|e| anyhow::anyhow!("unauthenticated IP limit: {e}"))?
+            .with_degrade(Degrade::LocalFallback);
         Ok(Self {
             limiter,
             policies,
             auth_ip,
+            unauth_ip,
         })
     }
 
@@ -142,6 +153,16 @@ impl Limits {
     pub async fn check_ip(&self, ip: &str) -> Result<Applied, ApiError> {
         let key = format!("ip:{ip}:auth");
         self.check(&key, self.auth_ip, LimitKind::AuthIp).await
+    }
+
+    /// Counts one request of client `ip` with missing or bad credentials on
+    /// a protected route (its own budget: never the auth endpoints').
+    ///
+    /// # Errors
+    /// RATE_001 (429) when the limit is reached.
+    pub async fn check_unauth_ip(&self, ip: &str) -> Result<Applied, ApiError> {
+        let key = format!("ip:{ip}:unauth");
+        self.check(&key, self.unauth_ip, LimitKind::UnauthIp).await
     }
 
     /// The state of client `ip`'s auth-endpoint limit, without counting anything.

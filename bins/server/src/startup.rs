@@ -28,6 +28,8 @@ pub struct Application {
     worker: Option<crate::worker::Worker>,
     server: Server,
     port: u16,
+    /// The admin listener (`YTVC_ADMIN_BIND`) and its port.
+    admin: Option<(Server, u16)>,
     state: web::Data<AppState>,
 }
 
@@ -157,7 +159,12 @@ impl Services {
                 MemoryConfig::default(),
             )),
         };
-        let limits = Limits::new(limiter, &config.plans, config.auth_ip_limit_per_minute)?;
+        let limits = Limits::new(
+            limiter,
+            &config.plans,
+            config.auth_ip_limit_per_minute,
+            config.unauth_ip_limit_per_minute,
+        )?;
         let clock_port: Arc<dyn ytvc_quota::Clock> = Arc::new(clock.clone());
         let quota_store: Arc<dyn ytvc_quota::QuotaStore> =
             Arc::new(ytvc_persistence::SqlQuotaStore::new(db.clone()));
@@ -274,6 +281,13 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let admin_listener = match config.admin_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} (YTVC_ADMIN_BIND)"))?,
+            ),
+            None => None,
+        };
         slog::info!(log, "listening"; "address" => listener.local_addr()?.to_string(),
             "database" => db.backend().to_string(), "env" => format!("{:?}", config.env));
         let config = Arc::new(config);
@@ -302,11 +316,27 @@ impl Application {
         if config.http_workers > 0 {
             server = server.workers(config.http_workers);
         }
+        let admin = match admin_listener {
+            Some(listener) => {
+                let admin_port = listener.local_addr()?.port();
+                slog::info!(state.log, "admin listener"; "address" => listener.local_addr()?.to_string(),
+                    "serves" => crate::http::ADMIN_PATHS.join(" "));
+                let admin_state = state.clone();
+                let admin = HttpServer::new(move || crate::http::admin_app(admin_state.clone()))
+                    .listen(listener)?
+                    .workers(1)
+                    .disable_signals()
+                    .shutdown_timeout(config.shutdown_timeout.as_secs());
+                Some((admin.run(), admin_port))
+            }
+            None => None,
+        };
         let worker = config.worker_enabled.then_some(services.worker);
         Ok(Self {
             worker,
             server: server.run(),
             port,
+            admin,
             state,
         })
     }
@@ -315,6 +345,12 @@ impl Application {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the admin listener, when `YTVC_ADMIN_BIND` is set.
+    #[must_use]
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin.as_ref().map(|(_, port)| *port)
     }
 
     /// The shared state (tests inspect the database through it).
@@ -338,7 +374,16 @@ impl Application {
         let log = self.state.log.clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(stopped)));
+        // The admin listener lives as long as the public one.
+        let admin = self.admin.map(|(server, _)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
+        if let Some((handle, task)) = admin {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         let _ = stop.send(true);
         if let Some(w) = worker {
             let _ = w.await;

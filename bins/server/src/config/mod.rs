@@ -64,6 +64,8 @@ pub const SETTINGS: &[Setting] = &[
     server::JSON_LIMIT_BYTES,
     server::SHUTDOWN_TIMEOUT_SECS,
     server::HTTP_WORKERS,
+    server::BODY_TIMEOUT_MS,
+    server::ADMIN_BIND,
     auth::JWT_ALGORITHM,
     auth::JWT_PRIVATE_KEY_FILE,
     auth::JWT_PUBLIC_KEY_FILE,
@@ -75,6 +77,7 @@ pub const SETTINGS: &[Setting] = &[
     auth::REVOCATION_CACHE_MS,
     auth::REGISTRATION,
     limits::AUTH_IP_LIMIT_PER_MINUTE,
+    limits::UNAUTH_IP_LIMIT_PER_MINUTE,
     limits::TRUST_FORWARDED_FOR,
     plans::PLANS_FILE,
     worker::CONCURRENCY,
@@ -147,12 +150,19 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// HTTP worker threads (0 = one per core).
     pub http_workers: usize,
+    /// How long the whole request body may take, from the end of the headers.
+    pub body_timeout: Duration,
+    /// The internal listener of `/metrics` and `/health/ready`, if any.
+    pub admin_bind: Option<SocketAddr>,
     /// Access-token settings.
     pub jwt: JwtSettings,
     /// Whether anyone may register.
     pub registration_open: bool,
     /// Register / login / refresh requests per client IP per minute.
     pub auth_ip_limit_per_minute: u32,
+    /// Requests with missing or bad credentials on protected routes per
+    /// client IP per minute.
+    pub unauth_ip_limit_per_minute: u32,
     /// Whether `X-Forwarded-For` names the client.
     pub trust_forwarded_for: bool,
     /// The plan catalog.
@@ -220,9 +230,12 @@ impl Config {
             json_limit_bytes: server.json_limit_bytes,
             shutdown_timeout: server.shutdown_timeout,
             http_workers: server.http_workers,
+            body_timeout: server.body_timeout,
+            admin_bind: server.admin_bind,
             jwt: auth.jwt,
             registration_open: auth.registration_open,
             auth_ip_limit_per_minute: limits.auth_ip_limit_per_minute,
+            unauth_ip_limit_per_minute: limits.unauth_ip_limit_per_minute,
             trust_forwarded_for: limits.trust_forwarded_for,
             plans,
             worker_concurrency: worker.concurrency,

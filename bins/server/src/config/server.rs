@@ -59,6 +59,18 @@ pub(super) const HTTP_WORKERS: Setting = Setting {
     default: DefaultValue::Value("0"),
     meaning: "HTTP worker threads (0 = one per core)",
 };
+pub(super) const BODY_TIMEOUT_MS: Setting = Setting {
+    key: "body_timeout_ms",
+    var: "YTVC_BODY_TIMEOUT_MS",
+    default: DefaultValue::Value("30000"),
+    meaning: "the whole request body must arrive within this, counted from the end of the headers (else 408 HTTP_002 and the connection closes)",
+};
+pub(super) const ADMIN_BIND: Setting = Setting {
+    key: "admin_bind",
+    var: "YTVC_ADMIN_BIND",
+    default: DefaultValue::Unset("unset: on the public listener"),
+    meaning: "internal listen address serving `/metrics` and `/health/ready` instead of the public one",
+};
 
 /// The settings of the process and its HTTP edge (see [`super::Config`]).
 pub(super) struct ServerSettings {
@@ -69,6 +81,8 @@ pub(super) struct ServerSettings {
     pub(super) json_limit_bytes: usize,
     pub(super) shutdown_timeout: Duration,
     pub(super) http_workers: usize,
+    pub(super) body_timeout: Duration,
+    pub(super) admin_bind: Option<SocketAddr>,
 }
 
 impl ServerSettings {
@@ -93,6 +107,11 @@ impl ServerSettings {
                 src.value(&SHUTDOWN_TIMEOUT_SECS, number(0..=3600)),
             ),
             http_workers: src.value(&HTTP_WORKERS, number(0..=1024)),
+            body_timeout: Duration::from_millis(src.value(&BODY_TIMEOUT_MS, number(1..=3_600_000))),
+            admin_bind: src.optional(&ADMIN_BIND, |s| {
+                s.parse()
+                    .map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:9000".into())
+            }),
         }
     }
 }

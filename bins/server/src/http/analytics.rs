@@ -34,6 +34,7 @@ pub struct UsageParams {
             "timestamp": "2026-01-31T12:00:00.000Z"})),
         (status = 400, description = "VAL_009: bad date range", body = ytvc_error_codes::ErrorBody),
         (status = 403, description = "AUTH_005: user_id is for admins", body = ytvc_error_codes::ErrorBody),
+        (status = 404, description = "NOT_FOUND_003: no user with this user_id", body = ytvc_error_codes::ErrorBody),
     ))]
 #[get("/v1/analytics/usage")]
 pub async fn usage(

@@ -6,12 +6,12 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 use ytvc_domain::keys::{ApiKey, CreatedKey, NewKeyRequest};
 use ytvc_error_codes::{ApiResponse, format_timestamp};
 
 use super::auth::{ApiUser, Authed, blocking};
+use super::body::JsonObject;
 use super::error::{ApiError, parse_value};
 use crate::state::AppState;
 
@@ -140,10 +140,10 @@ fn now(state: &AppState) -> DateTime<Utc> {
 #[post("/v1/api-keys")]
 pub async fn create_api_key(
     state: web::Data<AppState>,
-    authed: Authed<web::Json<Value>>,
+    authed: Authed<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
-    let request: ApiKeyRequest = parse_value(body.into_inner())?;
+    let request: ApiKeyRequest = parse_value(body.into_inner().0)?;
     let keys = state.keys.clone();
     let made =
         blocking(move || Ok(keys.create(&who.user, &who.credential, request.into())?)).await?;

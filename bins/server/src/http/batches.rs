@@ -10,6 +10,7 @@ use ytvc_domain::videos::{PageRequest, SubmitKind};
 use ytvc_error_codes::{ApiResponse, Page};
 
 use super::auth::{ApiUser, Authed, blocking};
+use super::body::JsonObject;
 use super::error::{ApiError, parse_value};
 use super::submit::{Front, accepted, admit};
 use super::videos::VideoRequest;
@@ -46,6 +47,7 @@ pub struct PageParams {
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key (kept 24 h)")),
     responses(
         (status = 202, description = "Accepted and queued", body = ApiResponse<BatchView>),
+        (status = 409, description = "VAL_010: Idempotency-Key reused with another body", body = ytvc_error_codes::ErrorBody),
         (status = 422, description = "BATCH_001 empty, QUOTA_002 too large, VAL_* for an item (details.index)", body = ytvc_error_codes::ErrorBody,
          example = json!({"error": {"code": "QUOTA_002", "message": "Batch of 6 is larger than the plan allows (5)",
             "details": {"requested": 6, "batch_size_limit": 5}, "request_id": "…"}, "timestamp": "2026-01-28T14:00:00.000Z"})),
@@ -55,10 +57,10 @@ pub struct PageParams {
 pub async fn create_batch(
     req: HttpRequest,
     state: web::Data<AppState>,
-    authed: Authed<web::Json<Value>>,
+    authed: Authed<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
-    let body = body.into_inner();
+    let body = body.into_inner().0;
     // The size as sent (an invalid body is validation's to report).
     let size = body
         .get("videos")

@@ -254,7 +254,7 @@ pub fn deserialize_error(e: &serde_json::Error) -> ApiError {
 /// # Errors
 /// As [`deserialize_error`], with `details.field` the path of the value.
 pub fn parse_value<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(body).map_err(|e| {
+    serde_path_to_error::deserialize(super::body::Strict(&body)).map_err(|e| {
         let path = e.path().to_string();
         let path = (path != ".").then_some(path);
         field_error(path, e.inner())
@@ -295,12 +295,22 @@ fn field_error(path: Option<String>, e: &serde_json::Error) -> ApiError {
             .details(json!({ "field": field, "reason": reason }));
     }
     let mut details = json!({ "reason": reason });
+    let mut message = "Request body is not valid JSON for this endpoint".to_owned();
+    // The body's own rules (`body::JsonObject`): one key once, an object.
+    if let Some(rest) = text.strip_prefix("duplicate key `")
+        && let Some(key) = rest.rsplit_once('`').map(|(k, _)| k)
+    {
+        message = format!("Duplicate key '{key}' in the request body");
+        details["key"] = json!(key);
+    } else if text.contains("expected a JSON object") {
+        message = "Request body must be a JSON object".to_owned();
+    }
     if e.line() > 0 {
         details["line"] = json!(e.line());
         details["column"] = json!(e.column());
     }
     ApiError::new(ErrorCode::MalformedRequest)
-        .message("Request body is not valid JSON for this endpoint")
+        .message(message)
         .details(details)
 }
 
@@ -320,9 +330,14 @@ pub fn path_error(err: &actix_web::error::PathError) -> ApiError {
 #[must_use]
 pub fn for_status(status: StatusCode, method: &str, path: &str) -> ApiError {
     match status.as_u16() {
-        404 | 405 => ApiError::new(ErrorCode::ResourceNotFound)
+        404 => ApiError::new(ErrorCode::ResourceNotFound)
             .message(format!("No route for {method} {path}"))
             .details(json!({ "method": method, "path": path })),
+        // Its `Allow` header is kept (`middleware::finish`).
+        405 => ApiError::new(ErrorCode::MethodNotAllowed)
+            .message(format!("{method} is not allowed on {path}"))
+            .details(json!({ "method": method, "path": path })),
+        408 => ApiError::new(ErrorCode::BodyTimeout),
         400 | 415 => ApiError::new(ErrorCode::MalformedRequest),
         413 => ApiError::new(ErrorCode::PayloadTooLarge),
         503 => ApiError::new(ErrorCode::ServiceUnavailable),

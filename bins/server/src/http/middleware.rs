@@ -1,7 +1,12 @@
-//! The request middleware: request id, panic capture, the error envelope for
-//! every failure, security headers and the request log line.
+//! The request middleware: request id, panic capture, the body deadline,
+//! the error envelope for every failure, security headers and the request
+//! log line.
 
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -37,7 +42,7 @@ fn valid_request_id(value: &str) -> bool {
 /// # Errors
 /// Never: every failure is turned into an enveloped response.
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
@@ -53,6 +58,31 @@ pub async fn request_context(
         .map(|l| l.get_ref().clone());
     let method = req.method().to_string();
     let path = req.path().to_owned();
+    let body_timeout = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .map(|s| s.config.body_timeout);
+    let expired = Rc::new(Cell::new(false));
+    if let Some(timeout) = body_timeout
+        && has_body(req.headers())
+    {
+        let inner = req.take_payload();
+        let stream: Pin<
+            Box<dyn futures::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+        > = Box::pin(Deadline {
+            inner,
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+            expired: expired.clone(),
+        });
+        req.set_payload(stream.into());
+    }
+    let too_slow = || {
+        let ms = body_timeout.map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+        HttpResponse::from_error(
+            ApiError::new(ytvc_error_codes::ErrorCode::BodyTimeout)
+                .message(format!("The request body did not arrive within {ms} ms"))
+                .details(serde_json::json!({ "timeout_ms": ms })),
+        )
+    };
     // No clone of the request may be held across the call: the router needs
     // it uniquely. A failure without a request is answered through an error.
     let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
@@ -63,7 +93,9 @@ pub async fn request_context(
     let result = match outcome {
         Ok(Ok(res)) => {
             let (req, resp) = res.map_into_boxed_body().into_parts();
+            let resp = if expired.get() { too_slow() } else { resp };
             let mut resp = finish(resp, &id, &method, &path, &mut outcome_log);
+            close_if(&mut resp, expired.get());
             if let Some(applied) = req.extensions().get::<crate::limits::AppliedLimits>()
                 && !resp.headers().contains_key("x-ratelimit-limit")
             {
@@ -94,7 +126,16 @@ pub async fn request_context(
             );
             return Ok(res);
         }
-        Ok(Err(err)) => finish(err.error_response(), &id, &method, &path, &mut outcome_log),
+        Ok(Err(err)) => {
+            let resp = if expired.get() {
+                too_slow()
+            } else {
+                err.error_response()
+            };
+            let mut resp = finish(resp, &id, &method, &path, &mut outcome_log);
+            close_if(&mut resp, expired.get());
+            resp
+        }
         Err(_) => {
             let resp = ApiError::internal("handler panicked").render(&id);
             finish(resp, &id, &method, &path, &mut outcome_log)
@@ -111,6 +152,69 @@ pub async fn request_context(
         &outcome_log,
     );
     Err(actix_web::error::InternalError::from_response("request failed", result).into())
+}
+
+/// The Content-Security-Policy of the documentation pages (Swagger UI under
+/// `/docs`, ReDoc at `/redoc`): every script and style sheet from this
+/// server (no inline script: both load theirs from files), inline styles
+/// (both set style attributes, ReDoc injects its `<style>`), ReDoc's search
+/// worker from a `blob:`, requests to this server only, no framing.
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+connect-src 'self'; worker-src 'self' blob:; manifest-src 'self'; base-uri 'none'; \
+form-action 'none'; frame-ancestors 'none'";
+
+/// `/docs`, `/docs/…` and `/redoc…`: the pages [`DOCS_CSP`] applies to.
+fn is_docs_page(path: &str) -> bool {
+    path == "/docs" || path.starts_with("/docs/") || path.starts_with("/redoc")
+}
+
+/// Whether the request announces a body (a length above zero, or chunks).
+fn has_body(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
+/// A body that trickled in past its deadline closes the connection (what
+/// is left of it is never read).
+fn close_if(resp: &mut HttpResponse<BoxBody>, expired: bool) {
+    if expired {
+        resp.head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+}
+
+/// The request payload with a deadline: counted from the end of the
+/// headers (when the middleware sees the request), the whole body must have
+/// arrived by then; after it the stream fails and `expired` is set, which
+/// turns the answer into 408 HTTP_002.
+struct Deadline {
+    inner: actix_web::dev::Payload,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    expired: Rc<Cell<bool>>,
+}
+
+impl futures::Stream for Deadline {
+    type Item = Result<web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.expired.get() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = futures::Stream::poll_next(Pin::new(&mut self.inner), cx) {
+            return Poll::Ready(item);
+        }
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            self.expired.set(true);
+            return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "request body timeout"),
+            ))));
+        }
+        Poll::Pending
+    }
 }
 
 /// What the log line reports of a failure.
@@ -169,6 +273,12 @@ fn finish(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    if is_docs_page(path) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        );
+    }
     if path.starts_with("/v1/") {
         // API answers are per user (and carry tokens): never cached.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

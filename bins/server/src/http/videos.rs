@@ -3,13 +3,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use ytvc_domain::validation::RawVideoRequest;
 use ytvc_domain::videos::{PageRequest, SubmitKind, VideoFilter};
 use ytvc_error_codes::{ApiResponse, Page};
 
 use super::auth::{ApiUser, Authed, blocking};
+use super::body::JsonObject;
 use super::error::{ApiError, parse_value};
 use super::submit::{Front, accepted, admit};
 use super::views::{VideoView, accepted_body};
@@ -86,11 +86,11 @@ pub struct ListParams {
 pub async fn create_video(
     req: HttpRequest,
     state: web::Data<AppState>,
-    authed: Authed<web::Json<Value>>,
+    authed: Authed<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
     let (ticket, body) =
-        match admit(&req, &state, &who, SubmitKind::Video, body.into_inner()).await? {
+        match admit(&req, &state, &who, SubmitKind::Video, body.into_inner().0).await? {
             Front::Replay(answer) => return Ok(answer),
             Front::Fresh(ticket, body) => (ticket, body),
         };

@@ -32,11 +32,18 @@ impl Title {
     /// # Errors
     ///
     /// `VAL_005` (details: `field`, `length`, `min`, `max`) when empty after
-    /// cleaning or longer than 200 chars; `VAL_004` when the screen rejects
-    /// it.
+    /// cleaning or longer than 200 chars, as sent (JSON Schema's count of the
+    /// document's `maxLength`) or after cleaning; `VAL_004` when the screen
+    /// rejects it.
     pub fn parse(raw: impl AsRef<str>) -> Result<Self, ValidationError> {
+        let sent = raw.as_ref().chars().count();
         let cleaned = clean_single_line(raw.as_ref());
-        let length = cleaned.chars().count();
+        // Too long as sent is too long, whatever cleaning would remove.
+        let length = if sent > Self::MAX_CHARS {
+            sent
+        } else {
+            cleaned.chars().count()
+        };
         if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&length) {
             return Err(ValidationError::new(
                 Self::FIELD,
@@ -464,6 +471,8 @@ mod tests {
             e.details(),
             json!({"field": "title", "length": 201, "min": 1, "max": 200})
         );
+        let e = Title::parse(format!("{} ", "é".repeat(200))).unwrap_err();
+        assert_eq!(e.details()["length"], 201, "as sent");
         let e = Title::parse(" \u{0} \n").unwrap_err();
         assert_eq!(e.details()["length"], 0);
         assert_eq!(

@@ -37,6 +37,11 @@ impl Prompt {
     ///    [`MIN_CHARS`](Self::MIN_CHARS)..=[`MAX_CHARS`](Self::MAX_CHARS);
     /// 5. the text must pass [`screen::screen`] (prompt injection).
     ///
+    /// The text as sent may not be longer than [`MAX_CHARS`](Self::MAX_CHARS)
+    /// either: that is how JSON Schema counts the `maxLength` the OpenAPI
+    /// document states, so a prompt the document refuses is refused here
+    /// too, however much cleaning would remove.
+    ///
     /// # Errors
     ///
     /// `VAL_002` / `VAL_003` (details: `field`, `length`, `min` or `max`) when
@@ -44,6 +49,16 @@ impl Prompt {
     /// the screen rejects the text.
     pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
         let raw: String = raw.into();
+        let sent = raw.chars().count();
+        if sent > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                Self::FIELD,
+                ValidationErrorKind::PromptTooLong {
+                    length: sent,
+                    max: Self::MAX_CHARS,
+                },
+            ));
+        }
         let cleaned = clean_multiline(&raw);
         let length = cleaned.chars().count();
         if length < Self::MIN_CHARS {
@@ -206,8 +221,12 @@ mod tests {
         assert_eq!(e.details()["length"], 9);
         let p = Prompt::parse("  \n a sunset over the sea \t ").unwrap();
         assert_eq!(p.as_str(), "a sunset over the sea");
-        let padded = format!("  {}  ", "a".repeat(2000));
-        assert_eq!(Prompt::parse(padded).unwrap().char_count(), 2000);
+        let padded = format!("  {}  ", "a".repeat(1996));
+        assert_eq!(Prompt::parse(padded).unwrap().char_count(), 1996);
+        // As sent, it is at most 2000 chars too (the OpenAPI `maxLength`):
+        // a 2000-char prompt padded with spaces was accepted before that.
+        let e = err(&format!("  {}  ", "a".repeat(2000)));
+        assert_eq!(e.details()["length"], 2004);
     }
 
     #[test]

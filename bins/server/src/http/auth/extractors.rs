@@ -49,6 +49,13 @@ async fn limit_ip(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
+async fn limit_unauthenticated(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let ip = client_ip(req, state.config.trust_forwarded_for);
+    let applied = state.limits.check_unauth_ip(&ip).await?;
+    record_limit(req, applied);
+    Ok(())
+}
+
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
         return Err(AuthError::MissingCredentials.into());
@@ -98,8 +105,10 @@ impl Authenticated {
             }
             Err(err) => {
                 // Failed authentications count against the client IP (token
-                // guessing is credential stuffing too) and carry its headers.
-                limit_ip(req, &state).await?;
+                // guessing is credential stuffing too) and carry its headers,
+                // in a budget of their own: a client polling with an expired
+                // token must still be able to refresh it.
+                limit_unauthenticated(req, &state).await?;
                 Err(err)
             }
         }

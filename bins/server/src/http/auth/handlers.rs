@@ -12,6 +12,7 @@ use ytvc_quota::PlanName;
 
 use super::blocking;
 use super::extractors::{ApiUser, Authed, IpLimited};
+use crate::http::body::{JsonObject, object_from_slice};
 use crate::http::error::{ApiError, deserialize_error, parse_value};
 use crate::state::AppState;
 
@@ -130,10 +131,10 @@ pub struct UserUpdate {
 #[post("/v1/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
-    IpLimited(body): IpLimited<web::Json<serde_json::Value>>,
+    IpLimited(body): IpLimited<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.auth.clone();
-    let Credentials { email, password } = parse_value(body.into_inner())?;
+    let Credentials { email, password } = parse_value(body.into_inner().0)?;
     let user = blocking(move || Ok(auth.register(&email, &password)?)).await?;
     Ok(HttpResponse::Created().json(ApiResponse::new(UserView::from(&user))))
 }
@@ -150,10 +151,10 @@ pub async fn register(
 #[post("/v1/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    IpLimited(body): IpLimited<web::Json<serde_json::Value>>,
+    IpLimited(body): IpLimited<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.auth.clone();
-    let Credentials { email, password } = parse_value(body.into_inner())?;
+    let Credentials { email, password } = parse_value(body.into_inner().0)?;
     let pair = blocking(move || Ok(auth.login(&email, &password)?)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(TokenView::from(pair))))
 }
@@ -169,10 +170,10 @@ pub async fn login(
 #[post("/v1/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    IpLimited(body): IpLimited<web::Json<serde_json::Value>>,
+    IpLimited(body): IpLimited<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let auth = state.auth.clone();
-    let token = parse_value::<RefreshRequest>(body.into_inner())?.refresh_token;
+    let token = parse_value::<RefreshRequest>(body.into_inner().0)?.refresh_token;
     let pair = blocking(move || Ok(auth.refresh(&token)?)).await?;
     Ok(HttpResponse::Ok().json(ApiResponse::new(TokenView::from(pair))))
 }
@@ -205,8 +206,7 @@ pub async fn logout(
                 .message("Content-Type must be application/json")
                 .details(json!({ "expected_content_type": "application/json" })));
         }
-        let value: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|e| deserialize_error(&e))?;
+        let value = object_from_slice(&body).map_err(|e| deserialize_error(&e))?;
         parse_value::<LogoutRequest>(value)?.refresh_token
     };
     // Keys were refused by the route's scope rule; a session remains.
@@ -249,7 +249,7 @@ pub async fn me(who: ApiUser) -> HttpResponse {
 pub async fn update_user(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    authed: Authed<web::Json<serde_json::Value>>,
+    authed: Authed<web::Json<JsonObject>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed { who, data: body } = authed;
     if who.user.role != Role::Admin {
@@ -258,7 +258,7 @@ pub async fn update_user(
     let id: UserId = id
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::UserNotFound))?;
-    let body: UserUpdate = parse_value(body.into_inner())?;
+    let body: UserUpdate = parse_value(body.into_inner().0)?;
     let mut change = UserChange::default();
     if let Some(plan) = body.plan {
         match PlanName::parse(&plan) {

@@ -112,6 +112,7 @@ fn fix_annotations(doc: &mut Value) {
                 };
                 for param in params.iter_mut() {
                     let name = param["name"].as_str().unwrap_or_default().to_owned();
+                    constrain_parameter(param, &name);
                     if param["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
                         param["in"] = json!("query");
                         param["required"] = json!(false);
@@ -145,6 +146,22 @@ fn fix_annotations(doc: &mut Value) {
     if let Some(Value::Object(ok)) =
         doc.pointer_mut("/paths/~1v1~1videos~1{id}~1artifacts~1{name}/get/responses/200")
     {
+        let file = json!({ "schema": { "type": "string", "format": "binary" } });
+        let content: Map<String, Value> = ARTIFACT_MEDIA_TYPES
+            .iter()
+            .map(|t| {
+                // manifest.json and storyboard.json are JSON documents.
+                let media = if *t == "application/json" {
+                    json!({ "schema": { "type": "object" },
+                            "example": { "version": 2, "video_id": "01a2429d-fd9a-7317-a63b-0f3c6245ad63",
+                                         "total_duration_seconds": 60, "provider": "local", "scenes": [] } })
+                } else {
+                    file.clone()
+                };
+                ((*t).to_owned(), media)
+            })
+            .collect();
+        ok.insert("content".into(), Value::Object(content));
         ok.insert(
             "description".into(),
             json!(
@@ -161,6 +178,63 @@ fn fix_annotations(doc: &mut Value) {
                 "example": "attachment; filename=\"video.mp4\""
             }})
         });
+    }
+}
+
+/// The media types an artifact is served with (`Artifact::content_type`).
+const ARTIFACT_MEDIA_TYPES: [&str; 7] = [
+    "video/mp4",
+    "image/png",
+    "image/apng",
+    "image/jpeg",
+    "audio/wav",
+    "application/json",
+    "application/octet-stream",
+];
+
+/// The artifact download lists `application/octet-stream` first: the one
+/// media type that fits every artifact, which a generated client reads as a
+/// file (openapi-python-client takes the first it knows). The JSON pass
+/// sorts keys; the typed document keeps the order set here.
+pub(super) fn order_artifact_content(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let Some(RefOr::T(ok)) = doc
+        .paths
+        .paths
+        .get_mut("/v1/videos/{id}/artifacts/{name}")
+        .and_then(|item| item.get.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("200"))
+    else {
+        return;
+    };
+    if let Some(media) = ok.content.shift_remove("application/octet-stream") {
+        ok.content
+            .shift_insert(0, "application/octet-stream".to_owned(), media);
+    }
+}
+
+/// What the server enforces of a parameter that its type does not say.
+fn constrain_parameter(param: &mut Value, name: &str) {
+    use ytvc_domain::videos::IdempotencyKey;
+    use ytvc_domain::videos::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+    let Some(Value::Object(schema)) = param.get_mut("schema") else {
+        return;
+    };
+    match name {
+        "limit" => {
+            schema.insert("minimum".into(), json!(1));
+            schema.insert("maximum".into(), json!(MAX_PAGE_SIZE));
+            schema.insert("default".into(), json!(DEFAULT_PAGE_SIZE));
+        }
+        "from" | "to" => {
+            schema.insert("format".into(), json!("date"));
+        }
+        "Idempotency-Key" => {
+            schema.insert("pattern".into(), json!("^[!-~]+$"));
+            schema.insert("minLength".into(), json!(1));
+            schema.insert("maxLength".into(), json!(IdempotencyKey::MAX_LEN));
+        }
+        _ => {}
     }
 }
 
@@ -432,7 +506,7 @@ mod tests {
         add_required_responses(&mut value, &op);
         let mut statuses: Vec<&String> = value["responses"].as_object().unwrap().keys().collect();
         statuses.sort();
-        assert_eq!(statuses, ["200", "400", "401", "403", "413", "429"]);
+        assert_eq!(statuses, ["200", "400", "401", "403", "408", "413", "429"]);
         assert_eq!(
             value["responses"]["401"]["description"],
             describe(&[

@@ -72,6 +72,7 @@ ytvc_jobs{state="completed"} 9
 pub(super) struct Defaults {
     pub(super) plan: ytvc_quota::Plan,
     json_limit_bytes: usize,
+    body_timeout_ms: u128,
     auth_ip_per_minute: u32,
     access_ttl_secs: u64,
     refresh_ttl_secs: u64,
@@ -83,6 +84,9 @@ impl Defaults {
         Self {
             plan: ytvc_quota::Plan::free(),
             json_limit_bytes: config.as_ref().map_or(1 << 20, |c| c.json_limit_bytes),
+            body_timeout_ms: config
+                .as_ref()
+                .map_or(30_000, |c| c.body_timeout.as_millis()),
             auth_ip_per_minute: config.as_ref().map_or(30, |c| c.auth_ip_limit_per_minute),
             access_ttl_secs: config.as_ref().map_or(900, |c| c.jwt.access_ttl.as_secs()),
             refresh_ttl_secs: config
@@ -485,6 +489,9 @@ fn error_details(code: ErrorCode, op: &Op<'_>, d: &Defaults) -> Option<Value> {
             json!({ "reason": "expected `,` or `}`", "line": 1, "column": 17 })
         }
         ErrorCode::MissingField => json!({ "field": op.body_required.first()? }),
+        ErrorCode::UnsupportedValue if matches!(body, "LogoutRequest" | "RefreshRequest") => {
+            json!({ "field": "refresh_token", "reason": "invalid type: integer `7`, expected a string" })
+        }
         ErrorCode::UnsupportedValue => {
             let plans: Vec<String> = Vec::from(ytvc_quota::Plans::default())
                 .into_iter()
@@ -493,6 +500,7 @@ fn error_details(code: ErrorCode, op: &Op<'_>, d: &Defaults) -> Option<Value> {
             json!({ "field": "plan", "value": "gold", "allowed": plans })
         }
         ErrorCode::PayloadTooLarge => json!({ "limit_bytes": d.json_limit_bytes }),
+        ErrorCode::BodyTimeout => json!({ "timeout_ms": d.body_timeout_ms }),
         ErrorCode::InvalidQuery if op.query => json!({ "parameter": "cursor" }),
         ErrorCode::InvalidQuery => json!({ "header": "Idempotency-Key" }),
         ErrorCode::AlreadyExists if op.idempotency_key => json!({ "header": "Idempotency-Key" }),

@@ -10,9 +10,9 @@
 //!   an API key without the operation's scope, `details.scope`) and 429
 //!   (RATE_001 plus its own rate limit, see `RESOURCE_RATE_LIMITS`), and its
 //!   security requirement names that scope (`scopes`, from the server's
-//!   scope table); a JSON body 400
-//!   (VAL_001), 413 (VAL_008) and, when it has required fields, 422
-//!   (VAL_006); query parameters 400 (VAL_009); a path id 404 (the
+//!   scope table); a JSON body 400 (VAL_001), 408 (HTTP_002), 413 (VAL_008)
+//!   and 422 (VAL_006 when it has required fields, VAL_007 when it has
+//!   fields); query parameters 400 (VAL_009); a path id 404 (the
 //!   resource's NOT_FOUND code, see `NOT_FOUND_BY_PREFIX`): `operation`;
 //! - every error response gets its own examples: one error envelope per
 //!   catalog code it names (an `ErrorBody` built from the `ErrorCode`: code,
@@ -147,7 +147,9 @@ pub struct ApiDoc;
 /// The complete document, built once.
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
     let value = completed_value();
-    serde_json::from_value(value).unwrap_or_else(|_| generated())
+    let mut doc = serde_json::from_value(value).unwrap_or_else(|_| generated());
+    complete::order_artifact_content(&mut doc);
+    doc
 });
 
 /// The document, with the running version filled in and completed (see the

@@ -29,6 +29,8 @@ pub(super) struct Op<'a> {
     pub(super) json_body: Option<String>,
     /// The required fields of the JSON request body.
     pub(super) body_required: Vec<String>,
+    /// Whether the JSON request body has fields (one of the wrong type is VAL_007).
+    pub(super) body_fields: bool,
     pub(super) query: bool,
     pub(super) idempotency_key: bool,
 }
@@ -60,6 +62,11 @@ impl<'a> Op<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        let body_fields = body_schema
+            .as_ref()
+            .map(|s| resolve(s, schemas))
+            .and_then(|s| s["properties"].as_object())
+            .is_some_and(|p| !p.is_empty());
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
         Self {
             method,
@@ -67,6 +74,7 @@ impl<'a> Op<'a> {
             secured,
             json_body: body_component,
             body_required,
+            body_fields,
             query: params.iter().any(|p| p["in"] == "query"),
             idempotency_key: params
                 .iter()
@@ -119,9 +127,17 @@ impl<'a> Op<'a> {
                 codes
             }
             404 if self.path.contains('{') => vec![self.not_found_code()],
+            408 if self.json_body.is_some() => vec![ErrorCode::BodyTimeout],
             413 if self.json_body.is_some() => vec![ErrorCode::PayloadTooLarge],
-            422 if self.json_body.is_some() && !self.body_required.is_empty() => {
-                vec![ErrorCode::MissingField]
+            422 if self.json_body.is_some() => {
+                let mut codes = Vec::new();
+                if !self.body_required.is_empty() {
+                    codes.push(ErrorCode::MissingField);
+                }
+                if self.body_fields {
+                    codes.push(ErrorCode::UnsupportedValue);
+                }
+                codes
             }
             _ => Vec::new(),
         }
@@ -159,7 +175,7 @@ impl<'a> Op<'a> {
             out.push((403, self.implied_codes(403)));
             out.push((429, self.implied_codes(429)));
         }
-        for status in [400, 413, 422, 404] {
+        for status in [400, 408, 413, 422, 404] {
             let codes = self.implied_codes(status);
             if !codes.is_empty() {
                 out.push((status, codes));

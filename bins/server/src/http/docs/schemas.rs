@@ -3,8 +3,9 @@
 //! nullable fields it always sends marked `required`.
 
 use serde_json::{Map, Value, json};
+use ytvc_domain::accounts::Role;
 use ytvc_domain::validation::{
-    AspectRatio, DurationSeconds, Language, Prompt, Style, Title, Voice,
+    AspectRatio, DurationSeconds, Email, Language, Password, Prompt, Style, Title, Voice,
 };
 
 /// Replaces every inline copy of a component schema by a reference to it,
@@ -80,6 +81,28 @@ fn nullable_enum(allowed: &[&str], default: &str) -> Value {
     json!({ "enum": values, "default": default })
 }
 
+/// The whitespace `str::trim` removes (Unicode `White_Space`), as a regex class.
+const TRIMMED: &str =
+    r"[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*";
+
+/// The tags `Language::parse` accepts: a supported primary subtag (any
+/// case), an optional script and an optional region, `-` or `_` between
+/// them, surrounding whitespace trimmed.
+fn language_pattern() -> String {
+    let primaries: Vec<String> = Language::SUPPORTED
+        .iter()
+        .map(|tag| {
+            tag.chars()
+                .map(|c| format!("[{}{}]", c, c.to_ascii_uppercase()))
+                .collect()
+        })
+        .collect();
+    format!(
+        "^{TRIMMED}(?:{})(?:[-_][A-Za-z]{{4}})?(?:[-_](?:[A-Za-z]{{2}}|[0-9]{{3}}))?{TRIMMED}$",
+        primaries.join("|")
+    )
+}
+
 /// Constraints and `required` lists the derive cannot express.
 pub(super) fn constrain_schemas(schemas: &mut Map<String, Value>) {
     if let Some(req) = schemas.get_mut("VideoRequest") {
@@ -118,8 +141,61 @@ pub(super) fn constrain_schemas(schemas: &mut Map<String, Value>) {
         set_props(
             req,
             Language::FIELD,
-            json!({ "default": Language::DEFAULT_TAG, "examples": ["en", "en-US", "pt-BR"] }),
+            json!({ "default": Language::DEFAULT_TAG, "examples": ["en", "en-US", "pt-BR"],
+                    "pattern": language_pattern() }),
         );
+        let cleaned = "counted in characters (Unicode scalar values) after NFC normalisation, \
+                       dropping control characters and trimming whitespace";
+        set_props(
+            req,
+            Prompt::FIELD,
+            json!({ "description": format!(
+                "What the video is about: {}..={} characters, {cleaned} (`\\n` and `\\t` are kept); \
+                 screened for prompt injection (VAL_004).", Prompt::MIN_CHARS, Prompt::MAX_CHARS) }),
+        );
+        set_props(
+            req,
+            Title::FIELD,
+            json!({ "description": format!(
+                "Optional title: {}..={} characters on one line, {cleaned}; screened like the prompt.",
+                Title::MIN_CHARS, Title::MAX_CHARS) }),
+        );
+    }
+    // What the account and batch handlers enforce.
+    if let Some(credentials) = schemas.get_mut("Credentials") {
+        set_props(
+            credentials,
+            Password::FIELD,
+            json!({ "minLength": Password::MIN_CHARS, "maxLength": Password::MAX_CHARS,
+                    "description": format!("{}..={} characters (Unicode scalar values), kept as typed.",
+                        Password::MIN_CHARS, Password::MAX_CHARS) }),
+        );
+        set_props(
+            credentials,
+            Email::FIELD,
+            json!({ "format": "email", "maxLength": Email::MAX_CHARS }),
+        );
+    }
+    if let Some(batch) = schemas.get_mut("BatchRequest") {
+        set_props(batch, "videos", json!({ "minItems": 1 }));
+    }
+    let roles = [Role::User.as_str(), Role::Admin.as_str()];
+    let plans: Vec<String> = ytvc_quota::Plans::default()
+        .iter()
+        .map(|p| p.name.as_str().to_owned())
+        .collect();
+    let plans: Vec<&str> = plans.iter().map(String::as_str).collect();
+    if let Some(update) = schemas.get_mut("UserUpdate") {
+        let mut role: Vec<Value> = roles.iter().map(|r| json!(r)).collect();
+        role.push(Value::Null);
+        let mut plan: Vec<Value> = plans.iter().map(|p| json!(p)).collect();
+        plan.push(Value::Null);
+        set_props(update, "role", json!({ "enum": role }));
+        set_props(update, "plan", json!({ "enum": plan }));
+    }
+    if let Some(view) = schemas.get_mut("UserView") {
+        set_props(view, "role", json!({ "enum": roles }));
+        set_props(view, "plan", json!({ "enum": plans }));
     }
     // Nullable fields the server always writes (as `null` when unset).
     let always_present: [(&str, &[&str]); 4] = [
