@@ -315,6 +315,45 @@ fn a_key_grants_only_a_subset_of_its_own_scopes_a_session_any() {
 }
 
 #[test]
+fn a_key_never_makes_a_key_that_outlives_it() {
+    let w = world();
+    let ada = w.user();
+    let mut ask_for = ask("short", &["account", "videos:read"]);
+    ask_for.expires_in_days = Some(10);
+    let short = w.service.create(&ada, &session(&ada), ask_for).unwrap();
+    let by_short = Credential::Key(short.key);
+    let before = w.stored();
+    // No expiry, or one past the creator's: refused, nothing stored.
+    let err = w
+        .service
+        .create(&ada, &by_short, ask("forever", &["videos:read"]))
+        .unwrap_err();
+    assert_eq!(code(&err), ErrorCode::MissingField, "{err:?}");
+    let mut longer = ask("longer", &["videos:read"]);
+    longer.expires_in_days = Some(11);
+    let err = w.service.create(&ada, &by_short, longer).unwrap_err();
+    assert_eq!(code(&err), ErrorCode::OutOfRange, "{err:?}");
+    assert_eq!(w.stored(), before);
+    // Within its days left: fine; a session may still grant any lifetime.
+    let mut within = ask("within", &["videos:read"]);
+    within.expires_in_days = Some(10);
+    let child = w.service.create(&ada, &by_short, within).unwrap();
+    assert!(child.key.expires_at <= by_short_expiry(&by_short));
+    assert!(
+        w.service
+            .create(&ada, &session(&ada), ask("forever", &["videos:read"]))
+            .is_ok()
+    );
+}
+
+fn by_short_expiry(by: &Credential) -> Option<DateTime<Utc>> {
+    match by {
+        Credential::Key(key) => key.expires_at,
+        Credential::Session(_) => None,
+    }
+}
+
+#[test]
 fn an_expired_key_is_auth_002_and_a_revoked_one_auth_003() {
     let w = world();
     let ada = w.user();

@@ -304,35 +304,34 @@ fn cancel_loaded(
     v: Video,
     now: DateTime<Utc>,
 ) -> Result<CancelResult, RepoError> {
-    match v.status {
-        VideoStatus::Queued => {
-            // Only a job nobody has claimed yet is cancelled here; one a
-            // worker claimed meanwhile is asked to stop instead.
-            if !jobs::cancel_waiting_in(conn, v.id, now)? {
-                return request_stop(conn, v, now);
-            }
-            diesel::update(
-                videos::table
-                    .filter(videos::id.eq(v.id.to_string()))
-                    .filter(videos::status.eq(QUEUED)),
-            )
-            .set((
-                videos::status.eq(CANCELLED),
-                videos::updated_at.eq(naive(now)),
-                videos::completed_at.eq(Some(naive(now))),
-            ))
-            .execute(conn)
-            .map_err(repo)?;
-            release_reservation(conn, &v, now)?;
-            let mut v = v;
-            v.status = VideoStatus::Cancelled;
-            v.updated_at = now;
-            v.completed_at = Some(now);
-            Ok(CancelResult::Cancelled(v))
-        }
-        VideoStatus::Processing => request_stop(conn, v, now),
-        _ => Ok(CancelResult::TooLate(v)),
+    if v.status.is_final() {
+        return Ok(CancelResult::TooLate(v));
     }
+    // A job nobody holds is cancelled here: one still waiting for its first
+    // run, and one the reaper put back after its worker stopped responding
+    // (its video still says processing). One a worker holds is asked to
+    // stop instead.
+    if !jobs::cancel_waiting_in(conn, v.id, now)? {
+        return request_stop(conn, v, now);
+    }
+    diesel::update(
+        videos::table
+            .filter(videos::id.eq(v.id.to_string()))
+            .filter(videos::status.eq_any(OPEN)),
+    )
+    .set((
+        videos::status.eq(CANCELLED),
+        videos::updated_at.eq(naive(now)),
+        videos::completed_at.eq(Some(naive(now))),
+    ))
+    .execute(conn)
+    .map_err(repo)?;
+    release_reservation(conn, &v, now)?;
+    let mut v = v;
+    v.status = VideoStatus::Cancelled;
+    v.updated_at = now;
+    v.completed_at = Some(now);
+    Ok(CancelResult::Cancelled(v))
 }
 
 fn request_stop(

@@ -712,6 +712,49 @@ fn cancel_queued_and_running_jobs() {
 }
 
 #[test]
+fn a_video_whose_job_the_reaper_put_back_is_cancelled_at_once() {
+    for db in TestDb::all() {
+        let backend = db.backend();
+        let q = queue(db.database());
+        let runs = runs(db.database());
+        let (owner, v) = owned_videos(db.database(), 1);
+        let id = enqueue_all(db.database(), &v, 1, at(0))[0];
+        let lease = TimeDelta::seconds(30);
+        let job = q.claim("w", 1, lease, at(0)).unwrap().remove(0);
+        runs.start_run(&job, at(0)).unwrap().unwrap();
+        // The worker stops answering: the reaper puts the job back, while
+        // the video still says processing.
+        assert_eq!(
+            q.reap_expired(at(40)).unwrap(),
+            ReapOutcome {
+                requeued: 1,
+                ..ReapOutcome::default()
+            }
+        );
+        assert_eq!(state(&q, id), JobState::Available);
+        assert_eq!(
+            video(db.database(), owner, v[0]).status,
+            VideoStatus::Processing
+        );
+        // Nobody holds the job: the cancel takes effect now, not at a
+        // heartbeat that will never come.
+        match runs.cancel_video(owner, v[0], at(41)).unwrap().unwrap() {
+            CancelResult::Cancelled(video) => assert_eq!(video.status, VideoStatus::Cancelled),
+            other => panic!("{backend}: {other:?}"),
+        }
+        assert_eq!(state(&q, id), JobState::Cancelled, "{backend}");
+        assert_eq!(
+            video(db.database(), owner, v[0]).status,
+            VideoStatus::Cancelled
+        );
+        assert!(
+            q.claim("w", 1, lease, at(42)).unwrap().is_empty(),
+            "{backend}"
+        );
+    }
+}
+
+#[test]
 fn cancelling_a_completed_job_changes_nothing() {
     for db in TestDb::all() {
         let q = queue(db.database());

@@ -102,6 +102,25 @@ impl ApiKeys {
             return Err(AuthError::MissingScope(missing));
         }
         let now = self.clock.now();
+        if let Some(ends) = by_expiry(by) {
+            // A key never outlives the key that made it: within its days left.
+            let days_left = (ends - now).num_days();
+            match request.expires_in_days {
+                None => return Err(ValidationError::missing(EXPIRY_FIELD).into()),
+                Some(days) if days > days_left => {
+                    return Err(ValidationError::new(
+                        EXPIRY_FIELD,
+                        ValidationErrorKind::OutOfRange {
+                            value: days,
+                            min: 1,
+                            max: days_left,
+                        },
+                    )
+                    .into());
+                }
+                Some(_) => {}
+            }
+        }
         let live = self.keys.list(owner.id)?;
         if live.iter().filter(|k| !k.is_expired(now)).count() >= Self::MAX_ACTIVE_PER_USER {
             return Err(AuthError::Forbidden(
@@ -217,6 +236,15 @@ fn parse_name(raw: Option<String>) -> Result<String, ValidationError> {
         ));
     }
     Ok(name.to_owned())
+}
+
+/// When the key that asks expires (`None` for a session or a key without
+/// an expiry).
+fn by_expiry(by: &Credential) -> Option<DateTime<Utc>> {
+    match by {
+        Credential::Key(key) => key.expires_at,
+        Credential::Session(_) => None,
+    }
 }
 
 fn parse_expiry(days: i64) -> Result<TimeDelta, ValidationError> {
