@@ -80,6 +80,7 @@ fn delta(d: Duration) -> TimeDelta {
 
 struct RunProgress {
     cancel: Arc<AtomicBool>,
+    lost: Arc<AtomicBool>,
 }
 
 impl Progress for RunProgress {
@@ -87,6 +88,10 @@ impl Progress for RunProgress {
 
     fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::SeqCst)
+    }
+
+    fn lease_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
     }
 }
 
@@ -299,8 +304,14 @@ impl Worker {
     /// cancel, or a lost lease, to the pipeline as a stop).
     async fn produce(&self, job: &ClaimedJob, video: &Video, log: &slog::Logger) -> RunOutcome {
         let cancel = Arc::new(AtomicBool::new(false));
+        let lost = Arc::new(AtomicBool::new(false));
         let beat = {
-            let (queue, cancel, clock) = (self.queue.clone(), cancel.clone(), self.clock.clone());
+            let (queue, cancel, lost, clock) = (
+                self.queue.clone(),
+                cancel.clone(),
+                lost.clone(),
+                self.clock.clone(),
+            );
             let (id, token, lease) = (job.id, job.fencing_token, delta(self.settings.lease));
             let every = self.settings.lease / 3;
             let log = log.clone();
@@ -316,6 +327,9 @@ impl Worker {
                         Ok(Ok(_)) => {}
                         Ok(Err(JobError::LeaseLost)) | Ok(Err(JobError::NotFound)) => {
                             slog::warn!(log, "lease lost: stopping");
+                            // Set before the stop, so the stopped run sees
+                            // it and leaves the new owner's files alone.
+                            lost.store(true, Ordering::SeqCst);
                             cancel.store(true, Ordering::SeqCst);
                             return;
                         }
@@ -327,7 +341,7 @@ impl Worker {
                 }
             })
         };
-        let progress = RunProgress { cancel };
+        let progress = RunProgress { cancel, lost };
         let outcome = self.runner.produce(video, &progress).await;
         beat.abort();
         outcome

@@ -121,6 +121,13 @@ pub trait Progress: Send + Sync {
 
     /// Whether the run should stop (checked between steps).
     fn cancelled(&self) -> bool;
+
+    /// Whether the run stopped because another worker now owns the job (its
+    /// lease was lost): the artifact set is then the new owner's, so the
+    /// stopped run leaves it alone instead of deleting it. Default: never.
+    fn lease_lost(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that ignores progress and is never cancelled.
@@ -398,7 +405,8 @@ impl Pipeline {
     /// # Errors
     ///
     /// The first [`MediaError`] that stopped the run (after the visual
-    /// fallbacks); the partial artifact set has been deleted.
+    /// fallbacks); the partial artifact set has been deleted (unless
+    /// [`Progress::lease_lost`]: it is then the new owner's).
     pub fn run<'a>(
         &'a self,
         video_id: &'a str,
@@ -407,7 +415,9 @@ impl Pipeline {
     ) -> BoxFuture<'a, Result<PipelineOutcome, MediaError>> {
         Box::pin(async move {
             let outcome = self.run_steps(video_id, spec, progress).await;
-            if !matches!(outcome, Ok(PipelineOutcome::Completed(_))) {
+            // A run that lost its lease must not delete what the job's new
+            // owner is writing (on shared storage, from another machine).
+            if !matches!(outcome, Ok(PipelineOutcome::Completed(_))) && !progress.lease_lost() {
                 // Best effort: the outcome matters more than a failed cleanup.
                 let _ = self.store.discard(video_id).await;
             }

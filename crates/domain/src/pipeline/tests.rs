@@ -276,12 +276,13 @@ impl VideoAssembler for Fake {
 }
 
 /// Records the steps; cancels once `cancelled` was asked `cancel_after`
-/// times.
+/// times (as a lost lease when `lost`).
 #[derive(Default)]
 struct Recorder {
     steps: Mutex<Vec<(Stage, u32, u32)>>,
     cancel_after: Option<usize>,
     asked: AtomicUsize,
+    lost: bool,
 }
 
 impl Progress for Recorder {
@@ -292,6 +293,10 @@ impl Progress for Recorder {
     fn cancelled(&self) -> bool {
         let asked = self.asked.fetch_add(1, Ordering::SeqCst);
         self.cancel_after.is_some_and(|n| asked >= n)
+    }
+
+    fn lease_lost(&self) -> bool {
+        self.lost
     }
 }
 
@@ -772,6 +777,21 @@ fn cancellation_between_steps() {
     };
     let (_, outcome) = run(Fake::default(), &spec(20, "neutral"), &progress);
     assert!(outcome.unwrap().completed().is_some());
+}
+
+#[test]
+fn a_run_that_lost_its_lease_leaves_the_set_to_the_new_owner() {
+    let progress = Recorder {
+        cancel_after: Some(3),
+        lost: true,
+        ..Recorder::default()
+    };
+    let (fake, outcome) = run(Fake::default(), &spec(20, "neutral"), &progress);
+    assert!(matches!(outcome, Ok(PipelineOutcome::Cancelled { .. })));
+    // Only the step-0 clearing of its own run; what it wrote stays (the new
+    // owner clears the set itself when it starts).
+    assert_eq!(*fake.discarded.lock().unwrap(), ["vid-1"]);
+    assert!(!fake.files.lock().unwrap().is_empty());
 }
 
 #[test]
