@@ -5,6 +5,7 @@ pub mod google;
 pub mod local;
 pub mod openai;
 pub mod resilience;
+mod wire;
 
 pub use flaky::{Fault, Flaky, Op};
 pub use local::LocalProvider;

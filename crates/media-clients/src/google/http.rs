@@ -14,6 +14,8 @@ use ytvc_domain::media::{MediaError, Service};
 use super::config::CallTimeouts;
 use crate::resilience::Failure;
 
+pub(crate) use crate::wire::{bad_response, excerpt, refused, unavailable};
+
 /// `@type` of the google.rpc details the classification reads.
 const RETRY_INFO: &str = "type.googleapis.com/google.rpc.RetryInfo";
 const QUOTA_FAILURE: &str = "type.googleapis.com/google.rpc.QuotaFailure";
@@ -21,9 +23,6 @@ const ERROR_INFO: &str = "type.googleapis.com/google.rpc.ErrorInfo";
 
 /// The most redirects a download follows.
 const MAX_REDIRECTS: usize = 5;
-
-/// The longest message excerpt kept in an error reason (for logs).
-const REASON_CHARS: usize = 200;
 
 /// A `reqwest` client for one service.
 #[derive(Debug, Clone)]
@@ -153,30 +152,6 @@ impl Http {
 const MAX_ANSWER_BYTES: usize = 256 << 20;
 /// The most of an error body read: 64 KB.
 const MAX_ERROR_BYTES: usize = 64 << 10;
-
-/// `BadResponse` of `service`.
-pub(crate) fn bad_response(service: Service, reason: impl Into<String>) -> MediaError {
-    MediaError::BadResponse {
-        service,
-        reason: reason.into(),
-    }
-}
-
-/// `Refused` of `service`.
-pub(crate) fn refused(service: Service, reason: impl Into<String>) -> MediaError {
-    MediaError::Refused {
-        service,
-        reason: reason.into(),
-    }
-}
-
-/// `Unavailable` of `service`.
-pub(crate) fn unavailable(service: Service, reason: impl Into<String>) -> MediaError {
-    MediaError::Unavailable {
-        service,
-        reason: reason.into(),
-    }
-}
 
 /// A failure before any HTTP status: a timeout (connect or total) is
 /// `Timeout`, anything else (refused connection, reset, broken body) is
@@ -496,20 +471,6 @@ fn json_u64(value: &Value) -> Option<u64> {
 
 fn is_zero(value: &Value) -> bool {
     json_u64(value) == Some(0)
-}
-
-/// At most [`REASON_CHARS`] characters of `text`, on one line.
-pub(crate) fn excerpt(text: &str) -> String {
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(REASON_CHARS)
-        .collect();
-    if text.chars().count() > REASON_CHARS {
-        format!("{one_line}…")
-    } else {
-        one_line
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use ytvc_domain::media::{MediaError, Service};
 
 use super::OpenAiProvider;
 use super::http::HttpError;
-use super::shared::{bad_response, rejected};
 use crate::resilience::Failure;
+use crate::wire::{bad_response, rejected};
 
 /// How a model was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,12 +9,12 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use ytvc_domain::media::{MediaError, Service};
 
-use super::shared::{
+use super::{CallTimeouts, Secret};
+use crate::resilience::Failure;
+use crate::wire::{
     bad_response, excerpt, parse_go_duration, parse_retry_after, read_capped, refused, rejected,
     seconds, transport_failure, unavailable,
 };
-use super::{CallTimeouts, Secret};
-use crate::resilience::Failure;
 
 /// The largest successful answer read (base64 images, a long WAV): 64 MB.
 const MAX_ANSWER_BYTES: usize = 64 << 20;

@@ -9,8 +9,8 @@ use ytvc_domain::AspectRatio;
 use ytvc_domain::media::{MediaBlob, MediaError, Scene, Service};
 
 use super::OpenAiProvider;
-use super::shared::{bad_response, image_format};
 use crate::resilience::Failure;
+use crate::wire::{bad_response, image_format};
 
 /// Whether `response_format: "b64_json"` is sent for `model`: not to
 /// OpenAI's GPT image models, which always answer base64 and refuse the

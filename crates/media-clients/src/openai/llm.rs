@@ -10,8 +10,8 @@ use ytvc_domain::media::{MediaError, ScriptRequest, Service, Storyboard, script_
 
 use super::OpenAiProvider;
 use super::http::HttpError;
-use super::shared::{StoryboardText, bad_response, excerpt, parse_storyboard_text, refused};
 use crate::resilience::Failure;
+use crate::wire::{StoryboardText, bad_response, excerpt, parse_storyboard_text, refused};
 
 /// The most characters of a bad answer sent back in the repair request.
 const REPAIR_ECHO_CHARS: usize = 16_000;

@@ -74,7 +74,6 @@ mod config;
 mod http;
 mod image;
 mod llm;
-mod shared;
 mod tts;
 
 pub use crate::google::{CallTimeouts, Secret};

@@ -10,8 +10,8 @@ use ytvc_domain::media::{MediaBlob, MediaError, MediaFormat, Scene, Service};
 use ytvc_domain::{Language, Voice};
 
 use super::OpenAiProvider;
-use super::shared::bad_response;
 use crate::resilience::Failure;
+use crate::wire::bad_response;
 
 /// The `audio/speech` body. OpenAI infers the language from the text, so
 /// none is sent (a parameter it does not know would be refused).

@@ -1,9 +1,9 @@
-//! Pieces of the HTTP adapters that are not OpenAI's: bounded body reading,
-//! transport failures, `Retry-After` and Go-style durations, log excerpts,
-//! image sniffing and the parsing of a storyboard answer. The Google
-//! adapters have their own (private) copies of most of these; they are kept
-//! here, apart from the OpenAI specifics, so that both can share one module
-//! later.
+//! Pieces the HTTP adapters share, whatever the provider: the `MediaError`
+//! constructors and log excerpts (used by `google` and `openai`), and
+//! bounded body reading, transport failures, `Retry-After` and Go-style
+//! durations, image sniffing and the parsing of a storyboard answer (used
+//! by `openai`; `google` still has its own versions of the last ones, with
+//! Google's specifics).
 
 use std::time::{Duration, SystemTime};
 
